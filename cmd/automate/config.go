@@ -1,0 +1,74 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"automate/internal/api"
+)
+
+// config is every setting of the server. Each flag --some-name can also be
+// set as AUTOMATE_SOME_NAME; a flag on the command line wins.
+type config struct {
+	Addr          string
+	Data          string
+	DatabaseURL   string
+	JWTSecret     string
+	JWTPublicKey  string
+	PublicURL     string
+	MaxBodyBytes  int64
+	RateTier1     int
+	RateTier2     int
+	LogLevel      string
+	ShutdownGrace time.Duration
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("automate "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// storageFlags are the flags every command that opens the database shares.
+func storageFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.Data, "data", "./data", "directory of the embedded SQLite database")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL (reserved: PostgreSQL support comes later)")
+}
+
+func jwtFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "HS256 secret that signs bearer tokens")
+	fs.StringVar(&c.JWTPublicKey, "jwt-public-key", "", "PEM file of the RSA public key that verifies RS256 bearer tokens")
+}
+
+func serveFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	storageFlags(fs, c)
+	jwtFlags(fs, c)
+	fs.StringVar(&c.PublicURL, "public-url", "", "base URL of pagination links (default: from each request)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", api.DefaultMaxBodyBytes, "largest request body accepted")
+	fs.IntVar(&c.RateTier1, "rate-tier1", api.DefaultRateLimits.Tier1PerMinute, "tier 1 (read) requests per minute per user; 0 turns the limit off")
+	fs.IntVar(&c.RateTier2, "rate-tier2", api.DefaultRateLimits.Tier2PerMinute, "tier 2 (write) requests per minute per user; 0 turns the limit off")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long shutdown waits for requests in flight")
+}
+
+// parseFlags parses args, first applying AUTOMATE_* environment variables
+// as defaults.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "AUTOMATE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return envErr
+	}
+	return fs.Parse(args)
+}

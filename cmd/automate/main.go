@@ -1,0 +1,53 @@
+// Command automate is a self-hosted server for Qlik Automate automations.
+//
+//	automate serve     run the HTTP API on the embedded database
+//	automate migrate   apply database migrations and exit
+//	automate token     print a signed JWT for a development user
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Main(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "automate:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: automate <command> [flags]
+
+commands:
+  serve     run the HTTP API (flags: automate serve -h)
+  migrate   apply database migrations and exit
+  token     print a signed JWT for a development user
+`
+
+// Main runs one subcommand. It is main without the process: tests call it.
+func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], getenv, stderr)
+	case "migrate":
+		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
+	case "token":
+		return runToken(args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"automate/internal/api"
+	"automate/internal/clock"
+	"automate/internal/service"
+	"automate/internal/store/sqlite"
+	"automate/internal/token"
+)
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// openStore opens and migrates the configured database.
+func openStore(ctx context.Context, c config) (*sqlite.DB, error) {
+	if c.DatabaseURL != "" {
+		return nil, errors.New("--database-url: PostgreSQL is not supported yet; leave it empty to use the embedded SQLite database")
+	}
+	db, err := sqlite.Open(ctx, c.Data)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func newVerifier(c config, clk clock.Clock) (*token.Verifier, error) {
+	var pem []byte
+	if c.JWTPublicKey != "" {
+		var err error
+		if pem, err = os.ReadFile(c.JWTPublicKey); err != nil {
+			return nil, fmt.Errorf("--jwt-public-key: %w", err)
+		}
+	}
+	return token.NewVerifier([]byte(c.JWTSecret), pem, clk)
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	var c config
+	fs := newFlagSet("serve", stderr)
+	serveFlags(fs, &c)
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, c.LogLevel)
+	if err != nil {
+		return err
+	}
+	clk := clock.Real{}
+	verifier, err := newVerifier(c, clk)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	srv := api.New(api.Config{
+		PublicURL:    c.PublicURL,
+		MaxBodyBytes: c.MaxBodyBytes,
+		RateLimits:   api.RateLimits{Tier1PerMinute: c.RateTier1, Tier2PerMinute: c.RateTier2},
+		Version:      version(),
+	}, api.Deps{
+		Automations: service.NewAutomations(db, clk, logger),
+		Verifier:    verifier,
+		Database:    db,
+		Clock:       clk,
+		Logger:      logger,
+	})
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "data", c.Data, "version", version())
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	fs := newFlagSet("migrate", stderr)
+	storageFlags(fs, &c)
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	db, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrations applied")
+	return db.Close()
+}

@@ -1,0 +1,279 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"automate/internal/access"
+	"automate/internal/apperr"
+	"automate/internal/automation"
+	"automate/internal/service"
+)
+
+// timeFormat is Qlik's timestamp: UTC with microseconds and a Z.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeFormat)
+}
+
+// automationJSON is AutomationDetailResponseObject, and (with Schedules
+// left out) AutomationListObject.
+type automationJSON struct {
+	ID                string          `json:"id"`
+	Name              string          `json:"name"`
+	Description       string          `json:"description"`
+	State             string          `json:"state"`
+	OwnerID           string          `json:"ownerId"`
+	SpaceID           string          `json:"spaceId,omitempty"`
+	RunMode           string          `json:"runMode"`
+	Schedules         json.RawMessage `json:"schedules,omitempty"`
+	Workspace         json.RawMessage `json:"workspace"`
+	SnippetIDs        []string        `json:"snippetIds"`
+	EndpointIDs       []string        `json:"endpointIds"`
+	ConnectorIDs      []string        `json:"connectorIds"`
+	ExecutionToken    string          `json:"executionToken"`
+	MaxConcurrentRuns int             `json:"maxConcurrentRuns"`
+	LastRunAt         string          `json:"lastRunAt,omitempty"`
+	LastRunStatus     string          `json:"lastRunStatus,omitempty"`
+	CreatedAt         string          `json:"createdAt"`
+	UpdatedAt         string          `json:"updatedAt"`
+}
+
+func toJSON(a *automation.Automation, detail bool) automationJSON {
+	j := automationJSON{
+		ID: a.ID, Name: a.Name, Description: a.Description, State: a.State, OwnerID: a.OwnerID, SpaceID: a.SpaceID,
+		RunMode: a.RunMode, Workspace: a.Workspace, SnippetIDs: a.SnippetIDs, EndpointIDs: a.EndpointIDs,
+		ConnectorIDs: a.ConnectorIDs, ExecutionToken: a.ExecutionToken, MaxConcurrentRuns: a.MaxConcurrentRuns,
+		LastRunAt: formatTime(a.LastRunAt), LastRunStatus: a.LastRunStatus,
+		CreatedAt: formatTime(a.CreatedAt), UpdatedAt: formatTime(a.UpdatedAt),
+	}
+	if detail {
+		// Schedules arrive with the scheduler; until then there are none.
+		j.Schedules = json.RawMessage(`[]`)
+	}
+	return j
+}
+
+// automationRequest is AutomationDetailRequestObject (and its update form).
+type automationRequest struct {
+	Name              *string         `json:"name"`
+	Description       *string         `json:"description"`
+	SpaceID           *string         `json:"spaceId"`
+	Workspace         json.RawMessage `json:"workspace"`
+	MaxConcurrentRuns *int            `json:"maxConcurrentRuns"`
+}
+
+func (q automationRequest) input() automation.Input {
+	return automation.Input{Name: q.Name, Description: q.Description, SpaceID: q.SpaceID, Workspace: q.Workspace, MaxConcurrentRuns: q.MaxConcurrentRuns}
+}
+
+type listJSON struct {
+	Data  []automationJSON `json:"data"`
+	Links linksJSON        `json:"links"`
+}
+
+type linksJSON struct {
+	Next *hrefJSON `json:"next,omitempty"`
+	Prev *hrefJSON `json:"prev,omitempty"`
+}
+
+type hrefJSON struct {
+	Href string `json:"href"`
+}
+
+func (s *Server) listAutomations(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	q := r.URL.Query()
+	lp := service.ListParams{Filter: q.Get("filter"), Sort: q.Get("sort"), Cursor: q.Get("cursor")}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return apperr.E(apperr.Invalid, apperr.CodeInvalidParameter, "Invalid parameter", "limit must be an integer between 1 and %d", service.MaxListLimit)
+		}
+		if n == 0 {
+			n = -1 // an explicit 0 is out of range, not "the default"
+		}
+		lp.Limit = n
+	}
+	if v := q.Get("listAll"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return apperr.E(apperr.Invalid, apperr.CodeInvalidParameter, "Invalid parameter", "listAll must be true or false")
+		}
+		lp.ListAll = b
+	}
+	page, err := s.automations.List(r.Context(), p, lp)
+	if err != nil {
+		return err
+	}
+	out := listJSON{Data: make([]automationJSON, len(page.Items))}
+	for i, a := range page.Items {
+		out.Data[i] = toJSON(a, false)
+	}
+	if page.NextCursor != "" {
+		out.Links.Next = &hrefJSON{Href: s.pageLink(r, page.NextCursor)}
+	}
+	if page.PrevCursor != "" {
+		out.Links.Prev = &hrefJSON{Href: s.pageLink(r, page.PrevCursor)}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// pageLink is the full URL of this request with another cursor.
+func (s *Server) pageLink(r *http.Request, cursor string) string {
+	base := s.cfg.PublicURL
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	q := r.URL.Query()
+	q.Set("cursor", cursor)
+	u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+	return strings.TrimRight(base, "/") + u.String()
+}
+
+func (s *Server) createAutomation(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	var body automationRequest
+	if err := s.decodeJSON(w, r, &body); err != nil {
+		return err
+	}
+	a, err := s.automations.Create(r.Context(), p, body.input())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toJSON(a, true))
+	return nil
+}
+
+func (s *Server) getAutomation(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	a, err := s.automations.Get(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toJSON(a, true))
+	return nil
+}
+
+func (s *Server) updateAutomation(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	var body automationRequest
+	if err := s.decodeJSON(w, r, &body); err != nil {
+		return err
+	}
+	a, err := s.automations.Update(r.Context(), p, r.PathValue("id"), body.input())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toJSON(a, true))
+	return nil
+}
+
+func (s *Server) deleteAutomation(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	if err := s.automations.Delete(r.Context(), p, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) copyAutomation(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	var body struct {
+		Name *string `json:"name"`
+	}
+	if err := s.decodeJSON(w, r, &body); err != nil {
+		return err
+	}
+	if body.Name == nil {
+		return apperr.Validation("name is required")
+	}
+	a, err := s.automations.Copy(r.Context(), p, r.PathValue("id"), *body.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"id": a.ID})
+	return nil
+}
+
+func (s *Server) enableAutomation(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	return s.setEnabled(w, r, p, true)
+}
+
+func (s *Server) disableAutomation(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	return s.setEnabled(w, r, p, false)
+}
+
+func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request, p access.Principal, enabled bool) error {
+	if err := s.automations.SetEnabled(r.Context(), p, r.PathValue("id"), enabled); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// changeOwner serves both change-owner and move: Qlik documents them as the same action.
+func (s *Server) changeOwner(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	var body struct {
+		UserID string `json:"userId"`
+	}
+	if err := s.decodeJSON(w, r, &body); err != nil {
+		return err
+	}
+	if err := s.automations.ChangeOwner(r.Context(), p, r.PathValue("id"), body.UserID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) changeSpace(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	var body struct {
+		SpaceID string `json:"spaceId"`
+	}
+	if err := s.decodeJSON(w, r, &body); err != nil {
+		return err
+	}
+	if err := s.automations.ChangeSpace(r.Context(), p, r.PathValue("id"), body.SpaceID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type settingsJSON struct {
+	MaxConcurrentRunsPerAutomation *int `json:"maxConcurrentRunsPerAutomation"`
+}
+
+func (s *Server) getSettings(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	st, err := s.automations.GetSettings(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, settingsJSON{MaxConcurrentRunsPerAutomation: &st.MaxConcurrentRunsPerAutomation})
+	return nil
+}
+
+func (s *Server) putSettings(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+	var body settingsJSON
+	if err := s.decodeJSON(w, r, &body); err != nil {
+		return err
+	}
+	if body.MaxConcurrentRunsPerAutomation == nil {
+		return apperr.Validation("maxConcurrentRunsPerAutomation is required")
+	}
+	st, err := s.automations.UpdateSettings(r.Context(), p, automation.Settings{MaxConcurrentRunsPerAutomation: *body.MaxConcurrentRunsPerAutomation})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, settingsJSON{MaxConcurrentRunsPerAutomation: &st.MaxConcurrentRunsPerAutomation})
+	return nil
+}

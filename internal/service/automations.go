@@ -1,0 +1,251 @@
+// Package service holds automate's use cases: each method checks who may
+// act (internal/access), applies the domain rules (internal/automation) and
+// reads or writes through the store in one transaction. The HTTP layer
+// calls only this package.
+package service
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"automate/internal/access"
+	"automate/internal/apperr"
+	"automate/internal/automation"
+	"automate/internal/clock"
+	"automate/internal/store"
+)
+
+// Automations is the automations and settings use cases.
+type Automations struct {
+	store  store.Store
+	clock  clock.Clock
+	logger *slog.Logger
+}
+
+// NewAutomations returns the use cases over st.
+func NewAutomations(st store.Store, clk clock.Clock, logger *slog.Logger) *Automations {
+	return &Automations{store: st, clock: clk, logger: logger}
+}
+
+// authorize turns a policy decision into an error: Hidden becomes NotFound
+// so that a caller cannot learn that another user's automation exists.
+func authorize(p access.Principal, a access.Action, ownerID, id string) error {
+	switch access.Can(p, a, ownerID) {
+	case access.Allow:
+		return nil
+	case access.Hidden:
+		return apperr.NotFoundf("automation %q not found", id)
+	}
+	return apperr.Forbiddenf("not allowed to %s", a)
+}
+
+func (s *Automations) now() time.Time {
+	return s.clock.Now().UTC().Truncate(time.Microsecond)
+}
+
+func newID() string {
+	// UUIDv7 ids sort by creation time, so "+id" is creation order.
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+func spaceNotFound(spaceID string) error {
+	return apperr.E(apperr.Invalid, apperr.CodeSpaceNotFound, "Space not found", "space %q does not exist or is not available to you", spaceID)
+}
+
+// Create stores a new automation owned by p.
+func (s *Automations) Create(ctx context.Context, p access.Principal, in automation.Input) (*automation.Automation, error) {
+	if err := authorize(p, access.CreateAutomation, "", ""); err != nil {
+		return nil, err
+	}
+	if in.SpaceID != nil && *in.SpaceID != "" {
+		// Shared spaces do not exist yet: no space id can name one.
+		return nil, spaceNotFound(*in.SpaceID)
+	}
+	var created *automation.Automation
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		settings, err := tx.LockSettings(ctx, p.TenantID)
+		if err != nil {
+			return err
+		}
+		a, err := automation.NewFromInput(in, settings)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		a.ID, a.TenantID, a.OwnerID, a.CreatedAt, a.UpdatedAt = newID(), p.TenantID, p.UserID, now, now
+		if err := tx.InsertAutomation(ctx, a); err != nil {
+			return err
+		}
+		created = a
+		return nil
+	})
+	return created, err
+}
+
+// Get reads one automation.
+func (s *Automations) Get(ctx context.Context, p access.Principal, id string) (*automation.Automation, error) {
+	a, err := s.store.GetAutomation(ctx, p.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(p, access.ReadAutomation, a.OwnerID, id); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// modify loads an automation in a write transaction, checks that p may take
+// action on it, and lets fn change it within the same transaction.
+func (s *Automations) modify(ctx context.Context, p access.Principal, id string, action access.Action,
+	fn func(tx store.Tx, a *automation.Automation) error) (*automation.Automation, error) {
+	var out *automation.Automation
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		a, err := tx.GetAutomation(ctx, p.TenantID, id)
+		if err != nil {
+			return err
+		}
+		if err := authorize(p, action, a.OwnerID, id); err != nil {
+			return err
+		}
+		if err := fn(tx, a); err != nil {
+			return err
+		}
+		out = a
+		return nil
+	})
+	return out, err
+}
+
+// Update changes the fields present in in.
+func (s *Automations) Update(ctx context.Context, p access.Principal, id string, in automation.Input) (*automation.Automation, error) {
+	return s.modify(ctx, p, id, access.UpdateAutomation, func(tx store.Tx, a *automation.Automation) error {
+		settings, err := tx.LockSettings(ctx, p.TenantID)
+		if err != nil {
+			return err
+		}
+		in.SpaceID = nil // moving between spaces is change-space's job
+		if err := a.Apply(in, settings); err != nil {
+			return err
+		}
+		a.UpdatedAt = s.now()
+		return tx.UpdateAutomation(ctx, a)
+	})
+}
+
+// Delete removes an automation and its run history.
+func (s *Automations) Delete(ctx context.Context, p access.Principal, id string) error {
+	_, err := s.modify(ctx, p, id, access.DeleteAutomation, func(tx store.Tx, a *automation.Automation) error {
+		return tx.DeleteAutomation(ctx, a.TenantID, a.ID)
+	})
+	return err
+}
+
+// Copy duplicates an automation under a new name. The copy belongs to p,
+// stays in the same space, is available, and has a new execution token and
+// no run history.
+func (s *Automations) Copy(ctx context.Context, p access.Principal, id, name string) (*automation.Automation, error) {
+	if err := automation.ValidateName(name); err != nil {
+		return nil, err
+	}
+	var copied *automation.Automation
+	_, err := s.modify(ctx, p, id, access.CopyAutomation, func(tx store.Tx, src *automation.Automation) error {
+		now := s.now()
+		c := &automation.Automation{
+			ID: newID(), TenantID: src.TenantID, Name: name, Description: src.Description,
+			State: automation.StateAvailable, OwnerID: p.UserID, SpaceID: src.SpaceID, RunMode: src.RunMode,
+			Workspace: src.Workspace, SnippetIDs: src.SnippetIDs, EndpointIDs: src.EndpointIDs, ConnectorIDs: src.ConnectorIDs,
+			ExecutionToken: automation.NewExecutionToken(), MaxConcurrentRuns: src.MaxConcurrentRuns,
+			CreatedAt: now, UpdatedAt: now,
+		}
+		copied = c
+		return tx.InsertAutomation(ctx, c)
+	})
+	return copied, err
+}
+
+// SetEnabled enables or disables an automation. Doing it twice is harmless.
+func (s *Automations) SetEnabled(ctx context.Context, p access.Principal, id string, enabled bool) error {
+	action, state := access.DisableAutomation, automation.StateDisabled
+	if enabled {
+		action, state = access.EnableAutomation, automation.StateAvailable
+	}
+	_, err := s.modify(ctx, p, id, action, func(tx store.Tx, a *automation.Automation) error {
+		if a.State == state {
+			return nil
+		}
+		a.State, a.UpdatedAt = state, s.now()
+		return tx.UpdateAutomation(ctx, a)
+	})
+	return err
+}
+
+// ChangeOwner gives an automation to another user of the tenant and removes
+// its run history, as Qlik does. An automation in its owner's personal space
+// moves to the new owner's personal space.
+func (s *Automations) ChangeOwner(ctx context.Context, p access.Principal, id, userID string) error {
+	if err := automation.ValidateUserID(userID); err != nil {
+		return err
+	}
+	_, err := s.modify(ctx, p, id, access.ChangeOwner, func(tx store.Tx, a *automation.Automation) error {
+		if err := tx.DeleteRunHistory(ctx, a.TenantID, a.ID); err != nil {
+			return err
+		}
+		a.OwnerID, a.UpdatedAt = userID, s.now()
+		a.LastRunID, a.LastRunAt, a.LastRunStatus = "", time.Time{}, ""
+		return tx.UpdateAutomation(ctx, a)
+	})
+	return err
+}
+
+// ChangeSpace moves an automation to a shared space.
+func (s *Automations) ChangeSpace(ctx context.Context, p access.Principal, id, spaceID string) error {
+	if spaceID == "" {
+		return apperr.Validation("spaceId is required")
+	}
+	_, err := s.modify(ctx, p, id, access.ChangeSpace, func(tx store.Tx, a *automation.Automation) error {
+		// Shared spaces do not exist yet: no space id can name one.
+		return spaceNotFound(spaceID)
+	})
+	return err
+}
+
+// GetSettings reads the tenant's settings; every user of the tenant may.
+func (s *Automations) GetSettings(ctx context.Context, p access.Principal) (automation.Settings, error) {
+	if err := authorize(p, access.ReadSettings, "", ""); err != nil {
+		return automation.Settings{}, err
+	}
+	return s.store.GetSettings(ctx, p.TenantID)
+}
+
+// UpdateSettings changes the tenant's settings. Lowering the cap below what
+// an automation already uses is a conflict and changes nothing.
+func (s *Automations) UpdateSettings(ctx context.Context, p access.Principal, next automation.Settings) (automation.Settings, error) {
+	if err := authorize(p, access.UpdateSettings, "", ""); err != nil {
+		return automation.Settings{}, err
+	}
+	if err := automation.ValidateSettings(next); err != nil {
+		return automation.Settings{}, err
+	}
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		if _, err := tx.LockSettings(ctx, p.TenantID); err != nil {
+			return err
+		}
+		inUse, err := tx.MaxConcurrentRunsInUse(ctx, p.TenantID)
+		if err != nil {
+			return err
+		}
+		if inUse > next.MaxConcurrentRunsPerAutomation {
+			return apperr.E(apperr.Conflict, apperr.CodeSettingsConflict, "Conflict",
+				"an automation has maxConcurrentRuns %d; lower it before setting maxConcurrentRunsPerAutomation to %d",
+				inUse, next.MaxConcurrentRunsPerAutomation)
+		}
+		return tx.PutSettings(ctx, p.TenantID, next, s.now())
+	})
+	if err != nil {
+		return automation.Settings{}, err
+	}
+	return next, nil
+}
