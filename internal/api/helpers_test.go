@@ -3,11 +3,13 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -329,3 +331,9 @@ func inContract(req *http.Request) bool {
 	}
 	return false
 }
+
+// q escapes a query value.
+func q(s string) string { return url.QueryEscape(s) }
+
+// rawCursor encodes a hand-made cursor, as a client could forge one.
+func rawCursor(j string) string { return base64.RawURLEncoding.EncodeToString([]byte(j)) }
