@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"automate/internal/access"
+	"automate/internal/token"
+)
+
+// TestMain lets the test binary stand in for the automate binary: with
+// AUTOMATE_TEST_MAIN set it runs Main, so process tests need no build step.
+func TestMain(m *testing.M) {
+	if os.Getenv("AUTOMATE_TEST_MAIN") == "1" {
+		ctx, stop := signalContext()
+		defer stop()
+		if err := Main(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "automate:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+const testJWTSecret = "process-test-secret"
+
+// serverProcess is automate serve in a child process.
+type serverProcess struct {
+	cmd     *exec.Cmd
+	addr    string
+	exited  chan struct{} // closed when the process has exited
+	waitErr error         // set before exited is closed
+}
+
+func startServer(t *testing.T, dataDir string) *serverProcess {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--rate-tier1", "0", "--rate-tier2", "0")
+	cmd.Env = append(os.Environ(), "AUTOMATE_TEST_MAIN=1", "AUTOMATE_JWT_SECRET="+testJWTSecret)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &serverProcess{cmd: cmd, exited: make(chan struct{})}
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var line struct {
+				Msg  string `json:"msg"`
+				Addr string `json:"addr"`
+			}
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				addrc <- line.Addr
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.exited
+	})
+	select {
+	case p.addr = <-addrc:
+	case <-p.exited:
+		t.Fatalf("server exited before listening: %v", p.waitErr)
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not start listening")
+	}
+	return p
+}
+
+func devToken(t *testing.T) string {
+	t.Helper()
+	s, err := token.MintHS256([]byte(testJWTSecret), access.Principal{TenantID: "default", UserID: "alice", Roles: []string{access.RoleAutomationCreator}}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func call(client *http.Client, method, url, bearer string, body any) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	res, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	return res.StatusCode, raw, err
+}
+
+// TestDataSurvivesKill kills the server with SIGKILL while writes are in
+// flight and checks that every acknowledged write is there after a restart.
+func TestDataSurvivesKill(t *testing.T) {
+	t.Parallel()
+	dataDir := t.TempDir()
+	srv := startServer(t, dataDir)
+	bearer := devToken(t)
+	client := &http.Client{Timeout: 10 * time.Second}
+	base := "http://" + srv.addr + "/api/workflows/automations"
+
+	var (
+		mu    sync.Mutex
+		acked = map[string]string{} // id -> last acknowledged name
+	)
+	const writers = 4
+	var wg sync.WaitGroup
+	enough := make(chan struct{})
+	var once sync.Once
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				status, body, err := call(client, "POST", base, bearer, map[string]any{"name": fmt.Sprintf("w%d-%d", w, i), "workspace": map[string]any{"blocks": []any{}}})
+				if err != nil {
+					return // the server is gone
+				}
+				if status != http.StatusCreated {
+					t.Errorf("create: %d %s", status, body)
+					return
+				}
+				var a struct{ ID, Name string }
+				json.Unmarshal(body, &a)
+				mu.Lock()
+				acked[a.ID] = a.Name
+				n := len(acked)
+				mu.Unlock()
+				// Update every third one, so that updates are in flight too.
+				if i%3 == 0 {
+					newName := a.Name + "-renamed"
+					status, _, err := call(client, "PUT", base+"/"+a.ID, bearer, map[string]any{"name": newName})
+					if err != nil {
+						return
+					}
+					if status == http.StatusOK {
+						mu.Lock()
+						acked[a.ID] = newName
+						mu.Unlock()
+					}
+				}
+				if n >= 300 {
+					once.Do(func() { close(enough) })
+				}
+			}
+		}()
+	}
+	select {
+	case <-enough:
+	case <-time.After(60 * time.Second):
+		t.Fatal("writers did not get 300 acknowledgements")
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-srv.exited
+	wg.Wait()
+
+	restarted := startServer(t, dataDir)
+	base = "http://" + restarted.addr + "/api/workflows/automations"
+	mu.Lock()
+	defer mu.Unlock()
+	for id, name := range acked {
+		status, body, err := call(client, "GET", base+"/"+id, bearer, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a struct{ Name string }
+		json.Unmarshal(body, &a)
+		if status != http.StatusOK {
+			t.Errorf("acknowledged automation %s lost: %d %s", id, status, body)
+		} else if a.Name != name && a.Name != strings.TrimSuffix(name, "-renamed")+"-renamed" {
+			t.Errorf("automation %s: name %q, want %q", id, a.Name, name)
+		}
+	}
+	t.Logf("%d acknowledged automations survived SIGKILL", len(acked))
+}
+
+// TestGracefulShutdown checks that SIGTERM stops the server cleanly.
+func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, t.TempDir())
+	status, _, err := call(http.DefaultClient, "GET", "http://"+srv.addr+"/healthz", "", nil)
+	if err != nil || status != 200 {
+		t.Fatalf("healthz: %d %v", status, err)
+	}
+	srv.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-srv.exited:
+		if srv.waitErr != nil {
+			t.Fatalf("exit after SIGTERM: %v", srv.waitErr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not stop after SIGTERM")
+	}
+}
+
+// TestCommands checks the command line: token, migrate, bad input.
+func TestCommands(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := func(k string) string {
+		if k == "AUTOMATE_JWT_SECRET" {
+			return "s3cret"
+		}
+		return ""
+	}
+	var out, errb bytes.Buffer
+	if err := Main(ctx, []string{"token", "--sub", "alice", "--roles", "AutomationCreator,TenantAdmin", "--scope", "automations"}, env, &out, &errb); err != nil {
+		t.Fatalf("token: %v (%s)", err, errb.String())
+	}
+	v, err := token.NewVerifier([]byte("s3cret"), nil, realClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := v.Verify(strings.TrimSpace(out.String()))
+	if err != nil {
+		t.Fatalf("minted token does not verify: %v", err)
+	}
+	if p.UserID != "alice" || p.TenantID != "default" || !p.HasRole("TenantAdmin") || !p.HasScope("automations") {
+		t.Errorf("principal = %+v", p)
+	}
+	if err := Main(ctx, []string{"token"}, env, &out, &errb); err == nil {
+		t.Error("token without --sub succeeded")
+	}
+	dir := t.TempDir()
+	out.Reset()
+	if err := Main(ctx, []string{"migrate", "--data", dir}, env, &out, &errb); err != nil || !strings.Contains(out.String(), "applied") {
+		t.Fatalf("migrate: %v %q", err, out.String())
+	}
+	if err := Main(ctx, []string{"migrate", "--data", dir}, env, &out, &errb); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	if err := Main(ctx, []string{"serve", "--database-url", "postgres://x"}, env, &out, &errb); err == nil {
+		t.Error("serve with --database-url succeeded")
+	}
+	if err := Main(ctx, []string{"serve", "--data", dir}, func(string) string { return "" }, &out, &errb); err == nil || !strings.Contains(err.Error(), "jwt") {
+		t.Errorf("serve without a JWT key: %v", err)
+	}
+	if err := Main(ctx, []string{"nope"}, env, &out, &errb); err == nil {
+		t.Error("unknown command succeeded")
+	}
+	if err := Main(ctx, []string{"serve", "--rate-tier1", "x"}, env, &out, &errb); err == nil {
+		t.Error("bad flag value succeeded")
+	}
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
