@@ -1,0 +1,170 @@
+// Drives a running automate server with Qlik's official client. The Go test
+// e2e/qlikapi_test.go starts the server and passes its address and tokens in
+// the environment; run it through `go test ./e2e/`.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as automations from "@qlik/api/workflows/automations";
+
+const host = process.env.AUTOMATE_URL;
+const tokens = {
+  alice: process.env.AUTOMATE_TOKEN_ALICE, // AutomationCreator
+  bob: process.env.AUTOMATE_TOKEN_BOB, // AutomationCreator
+  admin: process.env.AUTOMATE_TOKEN_ADMIN, // TenantAdmin
+};
+assert.ok(host && tokens.alice && tokens.bob && tokens.admin, "AUTOMATE_URL and AUTOMATE_TOKEN_* must be set");
+
+// as returns call options that act as one user and skip the client's cache.
+const as = (who) => ({ noCache: true, hostConfig: { authType: "apikey", host, apiKey: tokens[who] } });
+
+// rejects awaits a call that must fail with status and error code.
+async function rejects(promise, status, code) {
+  try {
+    await promise;
+  } catch (err) {
+    assert.equal(err.status, status, JSON.stringify(err.data));
+    assert.equal(err.data.errors[0].code, code);
+    assert.ok(err.data.traceId, "traceId in the envelope");
+    return err;
+  }
+  assert.fail(`expected ${status} ${code}, the call succeeded`);
+}
+
+const workspace = {
+  blocks: [
+    {
+      id: "2252CA1C-FDAF-4634-B1B4-F43283AA074B",
+      type: "StartBlock",
+      name: "Start",
+      inputs: [{ id: "run_mode", value: "triggered", type: "select" }],
+    },
+    {
+      id: "9303A69B-E135-4911-A930-A50904EB9D3E",
+      type: "EndpointBlock",
+      name: "addMember",
+      datasourcetype_guid: "61a87510-c7a3-11ea-95da-0fb0c241e75c",
+      endpoint_guid: "272d9c70-6d31-11eb-870f-67624392ed86",
+    },
+  ],
+  variables: [],
+};
+
+test("create, get, update", async () => {
+  const created = await automations.createAutomation(
+    { name: "client-made", description: "by @qlik/api", workspace, maxConcurrentRuns: 2 },
+    as("alice"),
+  );
+  assert.equal(created.status, 201);
+  const a = created.data;
+  assert.equal(a.name, "client-made");
+  assert.equal(a.runMode, "triggered");
+  assert.equal(a.ownerId, "alice");
+  assert.equal(a.state, "available");
+  assert.equal(a.maxConcurrentRuns, 2);
+  assert.deepEqual(a.connectorIds, ["61a87510-c7a3-11ea-95da-0fb0c241e75c"]);
+  assert.deepEqual(a.endpointIds, ["272d9c70-6d31-11eb-870f-67624392ed86"]);
+  assert.match(a.executionToken, /^[A-Za-z0-9]{64}$/);
+  assert.match(a.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  assert.deepEqual(a.workspace, workspace);
+
+  const got = await automations.getAutomation(a.id, as("alice"));
+  assert.equal(got.status, 200);
+  assert.equal(got.data.id, a.id);
+  assert.deepEqual(got.data.workspace, workspace);
+
+  const updated = await automations.updateAutomation(a.id, { name: "client-renamed", maxConcurrentRuns: 3 }, as("alice"));
+  assert.equal(updated.status, 200);
+  assert.equal(updated.data.name, "client-renamed");
+  assert.equal(updated.data.maxConcurrentRuns, 3);
+  assert.equal(updated.data.description, "by @qlik/api");
+
+  await rejects(automations.getAutomation(a.id, as("bob")), 404, "HTTP-404");
+  await rejects(automations.createAutomation({ description: "no name" }, as("alice")), 400, "AUTOMATE-VALIDATION");
+});
+
+test("list with next() through several pages", async () => {
+  const names = [];
+  for (let i = 0; i < 25; i++) {
+    const r = await automations.createAutomation({ name: `page-item-${String(i).padStart(2, "0")}` }, as("bob"));
+    names.push(r.data.name);
+  }
+  let page = await automations.getAutomations({ limit: 10, sort: "+name", filter: 'name sw "page-item-"' }, as("bob"));
+  const seen = [];
+  let pages = 0;
+  for (;;) {
+    assert.equal(page.status, 200);
+    pages++;
+    seen.push(...page.data.data.map((a) => a.name));
+    if (!page.next) break;
+    page = await page.next(as("bob"));
+  }
+  assert.equal(pages, 3);
+  assert.deepEqual(seen, names);
+  // And back again.
+  assert.ok(page.prev, "the last page has a prev link");
+  const back = await page.prev(as("bob"));
+  assert.deepEqual(
+    back.data.data.map((a) => a.name),
+    names.slice(10, 20),
+  );
+  await rejects(automations.getAutomations({ limit: 500 }, as("bob")), 400, "AUTOMATE-INVALID-PARAMETER");
+  await rejects(automations.getAutomations({ listAll: true }, as("bob")), 403, "HTTP-403");
+  const all = await automations.getAutomations({ listAll: true, limit: 200 }, as("admin"));
+  assert.ok(all.data.data.length >= 25);
+});
+
+test("copy, enable, disable", async () => {
+  const { data: a } = await automations.createAutomation({ name: "to-copy", workspace }, as("alice"));
+  const copied = await automations.copyAutomation(a.id, { name: "the-copy" }, as("alice"));
+  assert.equal(copied.status, 201);
+  assert.ok(copied.data.id && copied.data.id !== a.id);
+  const { data: c } = await automations.getAutomation(copied.data.id, as("alice"));
+  assert.equal(c.name, "the-copy");
+  assert.deepEqual(c.workspace, workspace);
+  assert.notEqual(c.executionToken, a.executionToken);
+
+  const disabled = await automations.disableAutomation(a.id, as("alice"));
+  assert.equal(disabled.status, 204);
+  assert.equal((await automations.getAutomation(a.id, as("alice"))).data.state, "disabled");
+  const enabled = await automations.enableAutomation(a.id, as("alice"));
+  assert.equal(enabled.status, 204);
+  assert.equal((await automations.getAutomation(a.id, as("alice"))).data.state, "available");
+});
+
+test("change-owner, move, change-space", async () => {
+  const { data: a } = await automations.createAutomation({ name: "to-give" }, as("alice"));
+  await rejects(automations.changeOwnerAutomation(a.id, { userId: "bob" }, as("alice")), 403, "HTTP-403");
+  const r = await automations.changeOwnerAutomation(a.id, { userId: "bob" }, as("admin"));
+  assert.equal(r.status, 204);
+  assert.equal((await automations.getAutomation(a.id, as("bob"))).data.ownerId, "bob");
+  await rejects(automations.getAutomation(a.id, as("alice")), 404, "HTTP-404");
+
+  const m = await automations.moveAutomation(a.id, { userId: "alice" }, as("admin"));
+  assert.equal(m.status, 204);
+  assert.equal((await automations.getAutomation(a.id, as("alice"))).data.ownerId, "alice");
+
+  await rejects(automations.changeSpaceAutomation(a.id, { spaceId: "no-such-space" }, as("alice")), 400, "AUTOMATE-SPACE-NOT-FOUND");
+});
+
+test("settings get and put", async () => {
+  const got = await automations.getAutomationsSettings(as("alice"));
+  assert.equal(got.status, 200);
+  assert.equal(got.data.maxConcurrentRunsPerAutomation, 10);
+  await rejects(automations.updateAutomationsSettings({ maxConcurrentRunsPerAutomation: 20 }, as("alice")), 403, "HTTP-403");
+  const put = await automations.updateAutomationsSettings({ maxConcurrentRunsPerAutomation: 20 }, as("admin"));
+  assert.equal(put.status, 200);
+  assert.equal(put.data.maxConcurrentRunsPerAutomation, 20);
+  assert.equal((await automations.getAutomationsSettings(as("bob"))).data.maxConcurrentRunsPerAutomation, 20);
+  const { data: busy } = await automations.createAutomation({ name: "busy", maxConcurrentRuns: 15 }, as("alice"));
+  await rejects(automations.updateAutomationsSettings({ maxConcurrentRunsPerAutomation: 10 }, as("admin")), 409, "AUTOMATE-SETTINGS-CONFLICT");
+  await automations.deleteAutomation(busy.id, as("alice"));
+  const back = await automations.updateAutomationsSettings({ maxConcurrentRunsPerAutomation: 10 }, as("admin"));
+  assert.equal(back.data.maxConcurrentRunsPerAutomation, 10);
+});
+
+test("delete", async () => {
+  const { data: a } = await automations.createAutomation({ name: "to-delete" }, as("alice"));
+  await rejects(automations.deleteAutomation(a.id, as("bob")), 404, "HTTP-404");
+  const r = await automations.deleteAutomation(a.id, as("alice"));
+  assert.equal(r.status, 204);
+  await rejects(automations.getAutomation(a.id, as("alice")), 404, "HTTP-404");
+});
