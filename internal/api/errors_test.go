@@ -69,7 +69,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b.request(tt.method, tt.path, alice, tt.body).wantError(t, tt.status, tt.code)
+			b.with(t).request(tt.method, tt.path, alice, tt.body).wantError(t, tt.status, tt.code)
 		})
 	}
 	// Nothing above was created.

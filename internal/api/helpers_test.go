@@ -337,3 +337,11 @@ func q(s string) string { return url.QueryEscape(s) }
 
 // rawCursor encodes a hand-made cursor, as a client could forge one.
 func rawCursor(j string) string { return base64.RawURLEncoding.EncodeToString([]byte(j)) }
+
+// with returns the bundle reporting to t, for use inside fuzz targets and
+// subtests where the setup's t must not be used.
+func (b *bundle) with(t testing.TB) *bundle {
+	c := *b
+	c.t = t
+	return &c
+}

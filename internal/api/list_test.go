@@ -102,6 +102,7 @@ func TestListPagination(t *testing.T) {
 	for _, field := range []string{"id", "name", "runMode", "state", "createdAt", "updatedAt", "lastRunAt", "lastRunStatus", "maxConcurrentRuns"} {
 		for _, sign := range []string{"+", "-"} {
 			t.Run(sign+field, func(t *testing.T) {
+				b := b.with(t)
 				next := base + "?limit=37&sort=" + url.QueryEscape(sign+field)
 				seen := map[string]int{}
 				var all []listItem

@@ -1,0 +1,322 @@
+// Package storetest is the one test suite every store adapter must pass.
+// An adapter's test calls Run with a function that opens a fresh, migrated
+// store.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"automate/internal/apperr"
+	"automate/internal/automation"
+	"automate/internal/store"
+)
+
+// Run runs the suite. open must return an empty, migrated store that the
+// test owns (it is closed by the caller's cleanup).
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, store.Store)
+	}{
+		{"RoundTrip", testRoundTrip},
+		{"TenantScoping", testTenantScoping},
+		{"UpdateDelete", testUpdateDelete},
+		{"Rollback", testRollback},
+		{"Settings", testSettings},
+		{"ListOrder", testListOrder},
+		{"ConcurrentReadModifyWrite", testConcurrentReadModifyWrite},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, open(t))
+		})
+	}
+}
+
+var t0 = time.Date(2026, 3, 4, 5, 6, 7, 123456000, time.UTC)
+
+func sample(id, tenant, owner string) *automation.Automation {
+	return &automation.Automation{
+		ID: id, TenantID: tenant, Name: "name " + id, Description: "d", State: automation.StateAvailable,
+		OwnerID: owner, RunMode: automation.RunModeManual, Workspace: json.RawMessage(`{"blocks":[]}`),
+		SnippetIDs: []string{}, EndpointIDs: []string{"e1", "e2"}, ConnectorIDs: []string{"c1"},
+		ExecutionToken: automation.NewExecutionToken(), MaxConcurrentRuns: 1, CreatedAt: t0, UpdatedAt: t0,
+	}
+}
+
+func insert(t *testing.T, st store.Store, as ...*automation.Automation) {
+	t.Helper()
+	ctx := context.Background()
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		for _, a := range as {
+			if err := tx.InsertAutomation(ctx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testRoundTrip(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	a := sample("a1", "t", "u")
+	a.SpaceID, a.LastRunID, a.LastRunAt, a.LastRunStatus = "space", "run", t0.Add(time.Hour), "finished"
+	a.Workspace = json.RawMessage(`{"blocks":[{"type":"StartBlock","text":"é \u0000 {x}"}]}`)
+	insert(t, st, a)
+	got, err := st.GetAutomation(ctx, "t", "a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", a) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, a)
+	}
+	if !got.CreatedAt.Equal(t0) || got.CreatedAt.Location() != time.UTC {
+		t.Errorf("createdAt = %v", got.CreatedAt)
+	}
+}
+
+func testTenantScoping(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	insert(t, st, sample("a1", "t1", "u"), sample("a2", "t2", "u"))
+	if _, err := st.GetAutomation(ctx, "t2", "a1"); !apperr.IsKind(err, apperr.NotFound) {
+		t.Errorf("other tenant's get: %v", err)
+	}
+	items, err := st.ListAutomations(ctx, store.ListQuery{TenantID: "t2", Sort: automation.SortID, Limit: 10})
+	if err != nil || len(items) != 1 || items[0].ID != "a2" {
+		t.Errorf("t2 list = %v, %v", items, err)
+	}
+	err = st.InTx(ctx, func(tx store.Tx) error { return tx.DeleteAutomation(ctx, "t2", "a1") })
+	if !apperr.IsKind(err, apperr.NotFound) {
+		t.Errorf("delete across tenants: %v", err)
+	}
+	a := sample("a1", "t2", "u")
+	err = st.InTx(ctx, func(tx store.Tx) error { return tx.UpdateAutomation(ctx, a) })
+	if !apperr.IsKind(err, apperr.NotFound) {
+		t.Errorf("update across tenants: %v", err)
+	}
+	if got, _ := st.GetAutomation(ctx, "t1", "a1"); got == nil || got.Name != "name a1" {
+		t.Errorf("a1 changed: %+v", got)
+	}
+}
+
+func testUpdateDelete(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	a := sample("a1", "t", "u")
+	insert(t, st, a)
+	a.Name, a.State, a.OwnerID, a.MaxConcurrentRuns, a.UpdatedAt = "new", automation.StateDisabled, "v", 5, t0.Add(time.Second)
+	if err := st.InTx(ctx, func(tx store.Tx) error { return tx.UpdateAutomation(ctx, a) }); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.GetAutomation(ctx, "t", "a1")
+	if got.Name != "new" || got.State != automation.StateDisabled || got.OwnerID != "v" || got.MaxConcurrentRuns != 5 || !got.UpdatedAt.Equal(a.UpdatedAt) {
+		t.Errorf("after update: %+v", got)
+	}
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.DeleteRunHistory(ctx, "t", "a1"); err != nil {
+			return err
+		}
+		return tx.DeleteAutomation(ctx, "t", "a1")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetAutomation(ctx, "t", "a1"); !apperr.IsKind(err, apperr.NotFound) {
+		t.Errorf("after delete: %v", err)
+	}
+}
+
+func testRollback(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.InsertAutomation(ctx, sample("a1", "t", "u")); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx error = %v", err)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("panic inside InTx was swallowed")
+			}
+		}()
+		st.InTx(ctx, func(tx store.Tx) error {
+			tx.InsertAutomation(ctx, sample("a2", "t", "u"))
+			panic("inside")
+		})
+	}()
+	for _, id := range []string{"a1", "a2"} {
+		if _, err := st.GetAutomation(ctx, "t", id); !apperr.IsKind(err, apperr.NotFound) {
+			t.Errorf("%s survived a rolled back transaction: %v", id, err)
+		}
+	}
+	// The store still works after both.
+	insert(t, st, sample("a3", "t", "u"))
+}
+
+func testSettings(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	s, err := st.GetSettings(ctx, "t")
+	if err != nil || s != automation.DefaultSettings {
+		t.Fatalf("defaults = %+v, %v", s, err)
+	}
+	for _, n := range []int{20, 30} {
+		err = st.InTx(ctx, func(tx store.Tx) error {
+			return tx.PutSettings(ctx, "t", automation.Settings{MaxConcurrentRunsPerAutomation: n}, t0)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, _ := st.GetSettings(ctx, "t"); s.MaxConcurrentRunsPerAutomation != 30 {
+		t.Errorf("after two puts: %+v", s)
+	}
+	if s, _ := st.GetSettings(ctx, "other"); s != automation.DefaultSettings {
+		t.Errorf("other tenant: %+v", s)
+	}
+	a, b := sample("a1", "t", "u"), sample("a2", "t", "u")
+	a.MaxConcurrentRuns, b.MaxConcurrentRuns = 4, 9
+	insert(t, st, a, b, sample("a3", "other", "u"))
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		n, err := tx.MaxConcurrentRunsInUse(ctx, "t")
+		if err != nil || n != 9 {
+			return fmt.Errorf("in use = %d, %v", n, err)
+		}
+		n, err = tx.MaxConcurrentRunsInUse(ctx, "empty")
+		if err != nil || n != 0 {
+			return fmt.Errorf("in use (empty tenant) = %d, %v", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+func testListOrder(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	var all []*automation.Automation
+	for i := range 20 {
+		a := sample(fmt.Sprintf("id%02d", i), "t", []string{"u", "v"}[i%2])
+		a.Name = fmt.Sprintf("n%d", i%5)
+		a.MaxConcurrentRuns = 1 + i%3
+		a.CreatedAt = t0.Add(time.Duration(i%4) * time.Second)
+		all = append(all, a)
+	}
+	insert(t, st, all...)
+	byNameDesc := slices.Clone(all)
+	slices.SortFunc(byNameDesc, func(a, b *automation.Automation) int {
+		if a.Name != b.Name {
+			return -cmpStr(a.Name, b.Name)
+		}
+		return -cmpStr(a.ID, b.ID)
+	})
+	// Walk forward by 6, then check a backward page.
+	var got []*automation.Automation
+	var after *automation.Position
+	for {
+		page, err := st.ListAutomations(ctx, store.ListQuery{TenantID: "t", Sort: automation.SortName, Desc: true, After: after, Limit: 6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, page...)
+		if len(page) < 6 {
+			break
+		}
+		p := automation.PositionOf(page[len(page)-1], automation.SortName)
+		after = &p
+	}
+	if ids(got) != ids(byNameDesc) {
+		t.Errorf("forward walk:\n got %s\nwant %s", ids(got), ids(byNameDesc))
+	}
+	p := automation.PositionOf(byNameDesc[12], automation.SortName)
+	back, err := st.ListAutomations(ctx, store.ListQuery{TenantID: "t", Sort: automation.SortName, Desc: true, After: &p, Backward: true, Limit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids(back) != ids(byNameDesc[7:12]) {
+		t.Errorf("backward page:\n got %s\nwant %s", ids(back), ids(byNameDesc[7:12]))
+	}
+	// Owner restriction and a numeric sort.
+	own, err := st.ListAutomations(ctx, store.ListQuery{TenantID: "t", OwnerID: "v", Sort: automation.SortMaxConcurrentRuns, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(own) != 10 {
+		t.Fatalf("v owns %d", len(own))
+	}
+	for i := 1; i < len(own); i++ {
+		if own[i].OwnerID != "v" || own[i-1].MaxConcurrentRuns > own[i].MaxConcurrentRuns {
+			t.Errorf("owner list out of order or foreign at %d", i)
+		}
+	}
+}
+
+func cmpStr(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func ids(as []*automation.Automation) string {
+	s := ""
+	for _, a := range as {
+		s += a.ID + " "
+	}
+	return s
+}
+
+// testConcurrentReadModifyWrite runs transactions that read the settings,
+// then write them back incremented: none may be lost (the SQLITE_BUSY and
+// stale-read traps of DESIGN-NOTES).
+func testConcurrentReadModifyWrite(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	const workers, each = 8, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				errs <- st.InTx(ctx, func(tx store.Tx) error {
+					s, err := tx.LockSettings(ctx, "t")
+					if err != nil {
+						return err
+					}
+					s.MaxConcurrentRunsPerAutomation++
+					return tx.PutSettings(ctx, "t", s, t0)
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, _ := st.GetSettings(ctx, "t")
+	if want := automation.DefaultSettings.MaxConcurrentRunsPerAutomation + workers*each; s.MaxConcurrentRunsPerAutomation != want {
+		t.Errorf("after %d increments: %d, want %d", workers*each, s.MaxConcurrentRunsPerAutomation, want)
+	}
+}
