@@ -24,44 +24,6 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format(timeFormat)
 }
 
-// automationJSON is AutomationDetailResponseObject, and (with Schedules
-// left out) AutomationListObject.
-type automationJSON struct {
-	ID                string          `json:"id"`
-	Name              string          `json:"name"`
-	Description       string          `json:"description"`
-	State             string          `json:"state"`
-	OwnerID           string          `json:"ownerId"`
-	SpaceID           string          `json:"spaceId,omitempty"`
-	RunMode           string          `json:"runMode"`
-	Schedules         json.RawMessage `json:"schedules,omitempty"`
-	Workspace         json.RawMessage `json:"workspace"`
-	SnippetIDs        []string        `json:"snippetIds"`
-	EndpointIDs       []string        `json:"endpointIds"`
-	ConnectorIDs      []string        `json:"connectorIds"`
-	ExecutionToken    string          `json:"executionToken"`
-	MaxConcurrentRuns int             `json:"maxConcurrentRuns"`
-	LastRunAt         string          `json:"lastRunAt,omitempty"`
-	LastRunStatus     string          `json:"lastRunStatus,omitempty"`
-	CreatedAt         string          `json:"createdAt"`
-	UpdatedAt         string          `json:"updatedAt"`
-}
-
-func toJSON(a *automation.Automation, detail bool) automationJSON {
-	j := automationJSON{
-		ID: a.ID, Name: a.Name, Description: a.Description, State: a.State, OwnerID: a.OwnerID, SpaceID: a.SpaceID,
-		RunMode: a.RunMode, Workspace: a.Workspace, SnippetIDs: a.SnippetIDs, EndpointIDs: a.EndpointIDs,
-		ConnectorIDs: a.ConnectorIDs, ExecutionToken: a.ExecutionToken, MaxConcurrentRuns: a.MaxConcurrentRuns,
-		LastRunAt: formatTime(a.LastRunAt), LastRunStatus: a.LastRunStatus,
-		CreatedAt: formatTime(a.CreatedAt), UpdatedAt: formatTime(a.UpdatedAt),
-	}
-	if detail {
-		// Schedules arrive with the scheduler; until then there are none.
-		j.Schedules = json.RawMessage(`[]`)
-	}
-	return j
-}
-
 // automationRequest is AutomationDetailRequestObject (and its update form).
 type automationRequest struct {
 	Name              *string         `json:"name"`
@@ -73,11 +35,6 @@ type automationRequest struct {
 
 func (q automationRequest) input() automation.Input {
 	return automation.Input{Name: q.Name, Description: q.Description, SpaceID: q.SpaceID, Workspace: q.Workspace, MaxConcurrentRuns: q.MaxConcurrentRuns}
-}
-
-type listJSON struct {
-	Data  []automationJSON `json:"data"`
-	Links linksJSON        `json:"links"`
 }
 
 type linksJSON struct {
@@ -113,17 +70,29 @@ func (s *Server) listAutomations(w http.ResponseWriter, r *http.Request, p acces
 	if err != nil {
 		return err
 	}
-	out := listJSON{Data: make([]automationJSON, len(page.Items))}
-	for i, a := range page.Items {
-		out.Data[i] = toJSON(a, false)
-	}
+	var links linksJSON
 	if page.NextCursor != "" {
-		out.Links.Next = &hrefJSON{Href: s.pageLink(r, page.NextCursor)}
+		links.Next = &hrefJSON{Href: s.pageLink(r, page.NextCursor)}
 	}
 	if page.PrevCursor != "" {
-		out.Links.Prev = &hrefJSON{Href: s.pageLink(r, page.PrevCursor)}
+		links.Prev = &hrefJSON{Href: s.pageLink(r, page.PrevCursor)}
 	}
-	writeJSON(w, http.StatusOK, out)
+	linksRaw, err := json.Marshal(links)
+	if err != nil {
+		return apperr.Internalf(err, "encode links")
+	}
+	b := make([]byte, 0, 1024*len(page.Items)+256)
+	b = append(b, `{"data":[`...)
+	for i, a := range page.Items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendAutomation(b, a, false)
+	}
+	b = append(b, `],"links":`...)
+	b = append(b, linksRaw...)
+	b = append(b, '}')
+	writeRawJSON(w, http.StatusOK, b)
 	return nil
 }
 
@@ -152,7 +121,7 @@ func (s *Server) createAutomation(w http.ResponseWriter, r *http.Request, p acce
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, toJSON(a, true))
+	writeRawJSON(w, http.StatusCreated, appendAutomation(nil, a, true))
 	return nil
 }
 
@@ -161,7 +130,7 @@ func (s *Server) getAutomation(w http.ResponseWriter, r *http.Request, p access.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toJSON(a, true))
+	writeRawJSON(w, http.StatusOK, appendAutomation(nil, a, true))
 	return nil
 }
 
@@ -174,7 +143,7 @@ func (s *Server) updateAutomation(w http.ResponseWriter, r *http.Request, p acce
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toJSON(a, true))
+	writeRawJSON(w, http.StatusOK, appendAutomation(nil, a, true))
 	return nil
 }
 

@@ -70,6 +70,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		b = []byte(`{"errors":[{"code":"HTTP-500","title":"Internal server error"}]}`)
 	}
+	writeRawJSON(w, status, b)
+}
+
+// writeRawJSON answers with b, which is already JSON.
+func writeRawJSON(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Del("Content-Length")

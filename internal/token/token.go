@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -28,16 +29,31 @@ type Claims struct {
 }
 
 // Verifier checks tokens signed with an HS256 secret, an RS256 key, or both.
+// It remembers tokens it has verified until they expire, since a client
+// sends the same token on every request and parsing it is a tenth of a
+// point read's cost.
 type Verifier struct {
 	secret []byte
 	rsaKey *rsa.PublicKey
 	parser *jwt.Parser
+	clock  clock.Clock
+
+	mu       sync.Mutex
+	verified map[string]verified
 }
+
+type verified struct {
+	p       access.Principal
+	expires time.Time
+}
+
+// maxVerified bounds the cache of verified tokens.
+const maxVerified = 10_000
 
 // NewVerifier returns a Verifier for the given keys; at least one must be set.
 // rsaPublicPEM is a PEM-encoded RSA public key.
 func NewVerifier(secret []byte, rsaPublicPEM []byte, clk clock.Clock) (*Verifier, error) {
-	v := &Verifier{secret: secret}
+	v := &Verifier{secret: secret, clock: clk, verified: make(map[string]verified)}
 	var methods []string
 	if len(secret) > 0 {
 		methods = append(methods, jwt.SigningMethodHS256.Alg())
@@ -64,6 +80,28 @@ func NewVerifier(secret []byte, rsaPublicPEM []byte, clk clock.Clock) (*Verifier
 
 // Verify checks a token and returns who it names.
 func (v *Verifier) Verify(raw string) (access.Principal, error) {
+	now := v.clock.Now()
+	v.mu.Lock()
+	hit, ok := v.verified[raw]
+	v.mu.Unlock()
+	if ok && now.Before(hit.expires) {
+		return hit.p, nil
+	}
+	p, exp, err := v.verify(raw)
+	if err != nil {
+		return p, err
+	}
+	v.mu.Lock()
+	if len(v.verified) >= maxVerified {
+		clear(v.verified) // simple and bounded; the next requests refill it
+	}
+	// The leeway is granted on first sight only; a cached token ends at exp.
+	v.verified[raw] = verified{p: p, expires: exp}
+	v.mu.Unlock()
+	return p, nil
+}
+
+func (v *Verifier) verify(raw string) (access.Principal, time.Time, error) {
 	var c Claims
 	_, err := v.parser.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
 		switch t.Method.Alg() {
@@ -75,16 +113,16 @@ func (v *Verifier) Verify(raw string) (access.Principal, error) {
 		return nil, fmt.Errorf("unexpected signing method %s", t.Method.Alg())
 	})
 	if err != nil {
-		return access.Principal{}, err
+		return access.Principal{}, time.Time{}, err
 	}
 	if c.Subject == "" {
-		return access.Principal{}, errors.New("token has no sub claim")
+		return access.Principal{}, time.Time{}, errors.New("token has no sub claim")
 	}
 	p := access.Principal{TenantID: c.TenantID, UserID: c.Subject, Name: c.Name, Roles: c.Roles, Scopes: strings.Fields(c.Scope)}
 	if p.TenantID == "" {
 		p.TenantID = DefaultTenant
 	}
-	return p, nil
+	return p, c.ExpiresAt.Time, nil
 }
 
 // MintHS256 signs a token for p with secret, valid for ttl from now.

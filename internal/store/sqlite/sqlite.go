@@ -34,8 +34,10 @@ const pragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=sy
 
 // DB is the SQLite store. It implements store.Store.
 type DB struct {
-	writer *sql.DB // one connection: SQLite has one writer, and this avoids SQLITE_BUSY
-	reader *sql.DB
+	writer      *sql.DB // one connection: SQLite has one writer, and this avoids SQLITE_BUSY
+	reader      *sql.DB
+	writerStmts *sqlstore.StmtCache
+	readerStmts *sqlstore.StmtCache
 	sqlstore.Queries
 }
 
@@ -62,7 +64,8 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
-	db := &DB{writer: writer, reader: reader, Queries: sqlstore.Queries{DB: reader}}
+	db := &DB{writer: writer, reader: reader, writerStmts: sqlstore.NewStmtCache(writer), readerStmts: sqlstore.NewStmtCache(reader)}
+	db.Queries = sqlstore.Queries{DB: db.readerStmts}
 	// The writer makes the file and switches it to WAL before readers come.
 	if err := writer.PingContext(ctx); err != nil {
 		db.Close()
@@ -98,7 +101,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	return errors.Join(db.reader.Close(), db.writer.Close())
+	return errors.Join(db.readerStmts.Close(), db.writerStmts.Close(), db.reader.Close(), db.writer.Close())
 }
 
 // InTx runs fn in an immediate transaction on the writer connection.
@@ -116,12 +119,14 @@ func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) (err error) {
 			tx.Rollback()
 		}
 	}()
-	if err := fn(&sqliteTx{Queries: sqlstore.Queries{DB: tx}}); err != nil {
+	stmts := db.writerStmts.Tx(tx)
+	if err := fn(&sqliteTx{Queries: sqlstore.Queries{DB: stmts}}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return apperr.Internalf(err, "commit")
 	}
+	db.writerStmts.Warm(ctx, stmts.Missed)
 	return nil
 }
 

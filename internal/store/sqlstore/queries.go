@@ -47,6 +47,10 @@ func scanAutomation(s scanner) (*automation.Automation, error) {
 		src string
 		dst *[]string
 	}{{snippets, &a.SnippetIDs}, {eps, &a.EndpointIDs}, {conns, &a.ConnectorIDs}} {
+		if f.src == "[]" {
+			*f.dst = []string{} // the common case, without the decoder
+			continue
+		}
 		if err := json.Unmarshal([]byte(f.src), f.dst); err != nil {
 			return nil, apperr.Internalf(err, "automation %s: decode id list", a.ID)
 		}

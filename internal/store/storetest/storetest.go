@@ -291,20 +291,32 @@ func testConcurrentReadModifyWrite(t *testing.T, st store.Store) {
 	ctx := context.Background()
 	const workers, each = 8, 25
 	var wg sync.WaitGroup
-	errs := make(chan error, workers*each)
-	for range workers {
+	errs := make(chan error, 2*workers*each)
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range each {
+			for i := range each {
+				// Each transaction also writes and reads: queries an adapter
+				// meets for the first time while others are in flight.
 				errs <- st.InTx(ctx, func(tx store.Tx) error {
 					s, err := tx.LockSettings(ctx, "t")
 					if err != nil {
 						return err
 					}
 					s.MaxConcurrentRunsPerAutomation++
+					id := fmt.Sprintf("w%d-%d", w, i)
+					if err := tx.InsertAutomation(ctx, sample(id, "t", "u")); err != nil {
+						return err
+					}
+					if _, err := tx.GetAutomation(ctx, "t", id); err != nil {
+						return err
+					}
 					return tx.PutSettings(ctx, "t", s, t0)
 				})
+				if _, err := st.ListAutomations(ctx, store.ListQuery{TenantID: "t", Sort: automation.SortName, Limit: 3}); err != nil {
+					errs <- err
+				}
 			}
 		}()
 	}
