@@ -49,7 +49,6 @@ func toJSON(a *automation.Automation, detail bool) automationJSON {
 	return j
 }
 
-
 func TestAppendAutomationMatchesEncodingJSON(t *testing.T) {
 	t.Parallel()
 	texts := []string{"", "plain", "quote \" back \\ slash", "<script>&amp;</script>", "tab\tnew\nline\r\b\f\x00\x1f",
