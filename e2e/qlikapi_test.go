@@ -38,14 +38,11 @@ func TestOfficialClient(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
+	db, err := sqlite.OpenMigrated(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	secret := []byte("e2e-secret")
 	clk := clock.Real{}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))

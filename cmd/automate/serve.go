@@ -39,15 +39,7 @@ func openStore(ctx context.Context, c config) (*sqlite.DB, error) {
 	if c.DatabaseURL != "" {
 		return nil, errors.New("--database-url: PostgreSQL is not supported yet; leave it empty to use the embedded SQLite database")
 	}
-	db, err := sqlite.Open(ctx, c.Data)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return sqlite.OpenMigrated(ctx, c.Data)
 }
 
 func newVerifier(c config, clk clock.Clock) (*token.Verifier, error) {

@@ -49,14 +49,11 @@ func setup(t testing.TB, opts ...func(*setupOpts)) *bundle {
 		f(&o)
 	}
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
+	db, err := sqlite.OpenMigrated(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	verifier, err := token.NewVerifier(testSecret, nil, clk)

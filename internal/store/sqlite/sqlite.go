@@ -74,6 +74,20 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 	return db, nil
 }
 
+// OpenMigrated opens the database in dataDir and applies its migrations:
+// what the server does on start.
+func OpenMigrated(ctx context.Context, dataDir string) (*DB, error) {
+	db, err := Open(ctx, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 // Migrate applies every embedded migration not yet applied.
 func (db *DB) Migrate(ctx context.Context) error {
 	sub, err := fs.Sub(migrations, "migrations")
