@@ -293,3 +293,26 @@ func TestListFilter(t *testing.T) {
 		t.Errorf("second filtered page = %+v", p2)
 	}
 }
+
+// TestPublicURL checks that links use the configured public base URL, as
+// behind a reverse proxy.
+func TestPublicURL(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(o *setupOpts) { o.cfg.PublicURL = "https://automate.example.com/" })
+	alice := b.creator("alice")
+	b.create(alice, map[string]any{"name": "a"})
+	b.create(alice, map[string]any{"name": "b"})
+	var p itemPage
+	b.get(base+"?limit=1&sort=-name", alice).decode(t, http.StatusOK, &p)
+	if p.Links.Next == nil || !strings.HasPrefix(p.Links.Next.Href, "https://automate.example.com"+base+"?") ||
+		!strings.Contains(p.Links.Next.Href, "sort=-name") || !strings.Contains(p.Links.Next.Href, "limit=1") {
+		t.Fatalf("next link = %+v", p.Links.Next)
+	}
+	// The link works when sent to this server.
+	u, _ := url.Parse(p.Links.Next.Href)
+	var p2 itemPage
+	b.get(base+"?"+u.RawQuery, alice).decode(t, http.StatusOK, &p2)
+	if len(p2.Data) != 1 || p2.Data[0].Name != "a" {
+		t.Errorf("second page = %+v", p2.Data)
+	}
+}
