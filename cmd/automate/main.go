@@ -3,6 +3,7 @@
 //	automate serve     run the HTTP API on the embedded database
 //	automate migrate   apply database migrations and exit
 //	automate token     print a signed JWT for a development user
+//	automate validate  check a workspace file
 package main
 
 import (
@@ -34,6 +35,7 @@ commands:
   serve     run the HTTP API (flags: automate serve -h)
   migrate   apply database migrations and exit
   token     print a signed JWT for a development user
+  validate  check a workspace file and print its problems
 `
 
 // Main runs one subcommand. It is main without the process: tests call it.
@@ -49,6 +51,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "token":
 		return runToken(args[1:], getenv, stdout, stderr)
+	case "validate":
+		return runValidate(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -277,3 +277,37 @@ func TestCommands(t *testing.T) {
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
+
+func TestValidateCommand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var out, errb bytes.Buffer
+	env := func(string) string { return "" }
+	if err := Main(ctx, []string{"validate", "../../../shared/reference/examples/user-created-add-to-space.json"}, env, &out, &errb); err != nil {
+		t.Fatalf("example: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "valid: 3 blocks") {
+		t.Errorf("output %q", out.String())
+	}
+	bad := write("bad.json", `{"name":"wrapped","workspace":{"blocks":[{"id":"A","type":"Nope","name":"a","inputs":[],"childId":"Z"}]}}`)
+	out.Reset()
+	err := Main(ctx, []string{"validate", bad}, env, &out, &errb)
+	if err == nil || !strings.Contains(out.String(), `block "a" (A): unknown block type "Nope"`) ||
+		!strings.Contains(out.String(), "childId points at block Z") || !strings.Contains(out.String(), "no StartBlock") {
+		t.Errorf("bad workspace: %v\n%s", err, out.String())
+	}
+	if err := Main(ctx, []string{"validate"}, env, &out, &errb); err == nil {
+		t.Error("validate without a file succeeded")
+	}
+	if err := Main(ctx, []string{"validate", dir + "/missing.json"}, env, &out, &errb); err == nil {
+		t.Error("validate of a missing file succeeded")
+	}
+}
