@@ -28,11 +28,25 @@ type Block struct {
 	DefaultChildID       string
 	StatementChildrenIDs []string
 
+	// VariableBlock.
+	VariableGUID string
+	Operations   []Operation
+
 	// Connector blocks.
 	DatasourceTypeGUID string
 	EndpointGUID       string
 	SnippetGUID        string
 	Role               string // endpoint_role: list, search, create, ...
+}
+
+// Operation is one step of a VariableBlock: empty, set_value, append,
+// add_item, merge, add_row, set, set_key_value, rename_key, remove_key, add,
+// subtract, multiply or divide.
+type Operation struct {
+	ID    string          `json:"id"`
+	Key   string          `json:"key"`
+	Name  string          `json:"name"`
+	Value json.RawMessage `json:"value"`
 }
 
 // Field is an input or a setting: an id and its raw JSON value.
@@ -89,6 +103,19 @@ type Workspace struct {
 	labels    map[string]*Block
 	reachable map[string]bool
 }
+
+// variable returns the variable with a guid, or nil.
+func (w *Workspace) variable(guid string) *Variable {
+	for i := range w.Variables {
+		if w.Variables[i].GUID == guid {
+			return &w.Variables[i]
+		}
+	}
+	return nil
+}
+
+// Variable returns the variable with a guid, or nil.
+func (w *Workspace) Variable(guid string) *Variable { return w.variable(guid) }
 
 // Block returns the block with an id, or nil.
 func (w *Workspace) Block(id string) *Block { return w.byID[id] }
@@ -175,6 +202,8 @@ type jsonBlock struct {
 	EndpointGUID         *string     `json:"endpoint_guid"`
 	SnippetGUID          *string     `json:"snippet_guid"`
 	EndpointRole         *string     `json:"endpoint_role"`
+	VariableGUID         *string     `json:"variableGuid"`
+	Operations           []Operation `json:"operations"`
 }
 
 type jsonField struct {
@@ -230,6 +259,7 @@ func Parse(raw []byte) (*Workspace, error) {
 			LoopBlockID: str(jb.LoopBlockID), DefaultChildID: str(jb.DefaultChildID),
 			DatasourceTypeGUID: str(jb.DatasourceTypeGUID), EndpointGUID: str(jb.EndpointGUID),
 			SnippetGUID: str(jb.SnippetGUID), Role: str(jb.EndpointRole),
+			VariableGUID: str(jb.VariableGUID), Operations: jb.Operations,
 		}
 		for _, s := range jb.StatementChildrenIDs {
 			b.StatementChildrenIDs = append(b.StatementChildrenIDs, str(s))
@@ -333,6 +363,9 @@ func (w *Workspace) validate() []Problem {
 			if raw, ok := b.Input("statements"); ok && json.Unmarshal(raw, &statements) == nil && len(statements) != len(b.StatementChildrenIDs) {
 				probs = append(probs, b.problem("it has %d statements but %d statementChildrenIds", len(statements), len(b.StatementChildrenIDs)))
 			}
+		}
+		if b.Type == "VariableBlock" && w.variable(b.VariableGUID) == nil {
+			probs = append(probs, b.problem("variableGuid %q names no variable of the workspace", b.VariableGUID))
 		}
 		if b.Type == "LabelBlock" {
 			for _, key := range []string{b.InputString("name"), b.ID} {

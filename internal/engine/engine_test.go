@@ -1,0 +1,254 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"automate/internal/clock"
+	"automate/internal/workspace"
+)
+
+type golden struct {
+	Workspace json.RawMessage `json:"workspace"`
+	Inputs    any             `json:"inputs"`
+	Context   string          `json:"context"`
+	Want      struct {
+		Status string `json:"status"`
+		Title  string `json:"title"`
+		Output []any  `json:"output"`
+		Errors []struct {
+			Name, Message, Level string
+		} `json:"errors"`
+	} `json:"want"`
+}
+
+// instantSleeper records sleeps without waiting.
+type instantSleeper struct {
+	mu    sync.Mutex
+	slept []time.Duration
+}
+
+func (s *instantSleeper) Sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.slept = append(s.slept, d)
+	s.mu.Unlock()
+	return ctx.Err()
+}
+
+// recorder is a Journal and a Checkpointer that keep what they get.
+type recorder struct {
+	entries   []Entry
+	snapshots [][]byte
+}
+
+func (r *recorder) Record(_ context.Context, e Entry) error {
+	r.entries = append(r.entries, e)
+	return nil
+}
+
+func (r *recorder) Checkpoint(_ context.Context, s *State) error {
+	b, err := json.Marshal(s)
+	r.snapshots = append(r.snapshots, b)
+	return err
+}
+
+func loadGolden(t *testing.T, path string) (golden, *workspace.Workspace) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g golden
+	if err := json.Unmarshal(raw, &g); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := workspace.Parse(g.Workspace)
+	if err != nil {
+		t.Fatalf("workspace: %v", err)
+	}
+	return g, ws
+}
+
+func options(g golden, rec *recorder) Options {
+	return Options{RunID: "run-golden", Context: g.Context, Inputs: g.Inputs,
+		Clock: clock.NewFake(time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)), Sleeper: &instantSleeper{}, Journal: rec, Checkpoints: rec}
+}
+
+func checkResult(t *testing.T, g golden, res Result) {
+	t.Helper()
+	if res.Status != g.Want.Status || res.Title != g.Want.Title {
+		t.Errorf("status %q title %q, want %q %q; errors %+v", res.Status, res.Title, g.Want.Status, g.Want.Title, res.Errors)
+	}
+	got, _ := json.Marshal(res.Output)
+	want, _ := json.Marshal(g.Want.Output)
+	if string(got) != string(want) {
+		t.Errorf("output\n got %s\nwant %s", got, want)
+	}
+	if len(res.Errors) != len(g.Want.Errors) {
+		t.Fatalf("errors %+v, want %+v", res.Errors, g.Want.Errors)
+	}
+	for i, w := range g.Want.Errors {
+		if e := res.Errors[i]; e.Name != w.Name || e.Message != w.Message || e.Level != w.Level {
+			t.Errorf("error %d = %+v, want %+v", i, e, w)
+		}
+	}
+}
+
+// TestGolden runs every workspace under testdata/ and compares its result.
+func TestGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.json")
+	if len(files) == 0 {
+		t.Fatal("no golden workspaces")
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
+			t.Parallel()
+			g, ws := loadGolden(t, f)
+			res, err := New(ws, options(g, &recorder{})).Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkResult(t, g, res)
+		})
+	}
+}
+
+// TestResume snapshots the state after every block, resumes each snapshot
+// in a fresh engine, and checks the result is the same and no block runs
+// twice: the resumed journal is exactly the rest of the full one.
+func TestResume(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.json")
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
+			t.Parallel()
+			g, ws := loadGolden(t, f)
+			full := &recorder{}
+			want, err := New(ws, options(g, full)).Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(full.entries) > 1000 {
+				t.Skip("too long to resume from every block") // the endless-Goto guard
+			}
+			if len(full.snapshots) != len(full.entries) {
+				t.Fatalf("%d snapshots for %d blocks", len(full.snapshots), len(full.entries))
+			}
+			for k, snap := range full.snapshots {
+				var s State
+				if err := json.Unmarshal(snap, &s); err != nil {
+					t.Fatal(err)
+				}
+				rest := &recorder{}
+				got, err := Resume(ws, options(g, rest), &s).Run(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(normal(got), normal(want)) {
+					t.Fatalf("resumed after block %d: %+v, want %+v", k+1, got, want)
+				}
+				if len(rest.entries) != len(full.entries)-k-1 {
+					t.Fatalf("resumed after block %d ran %d blocks, want %d", k+1, len(rest.entries), len(full.entries)-k-1)
+				}
+				for i, e := range rest.entries {
+					w := full.entries[k+1+i]
+					if e.BlockID != w.BlockID || e.Seq != w.Seq || !reflect.DeepEqual(e.LoopPath, w.LoopPath) {
+						t.Fatalf("resumed after block %d: entry %d is %s%v, want %s%v", k+1, i, e.Name, e.LoopPath, w.Name, w.LoopPath)
+					}
+				}
+			}
+		})
+	}
+}
+
+// normal makes results comparable after a JSON round trip.
+func normal(r Result) any {
+	b, _ := json.Marshal(r)
+	var v any
+	json.Unmarshal(b, &v)
+	return v
+}
+
+// TestStopWhileSleeping cancels a run inside a long SleepBlock: it must end
+// stopped at once, not after the sleep.
+func TestStopWhileSleeping(t *testing.T) {
+	t.Parallel()
+	ws, err := workspace.Parse([]byte(`{"blocks":[
+		{"id":"S","type":"StartBlock","name":"Start","inputs":[],"childId":"Z"},
+		{"id":"Z","type":"SleepBlock","name":"nap","inputs":[{"id":"time","value":"3600"}],"childId":"A"},
+		{"id":"A","type":"ShowBlock","name":"after","inputs":[{"id":"input","value":"x"}]}],"variables":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	sleeper := sleeperFunc(func(ctx context.Context, d time.Duration) error {
+		close(started)
+		return RealSleeper{}.Sleep(ctx, d)
+	})
+	done := make(chan Result, 1)
+	go func() {
+		res, _ := New(ws, Options{Sleeper: sleeper}).Run(ctx)
+		done <- res
+	}()
+	<-started
+	cancel()
+	select {
+	case res := <-done:
+		if res.Status != StatusStopped || len(res.Output) != 0 {
+			t.Errorf("result %+v, want stopped with no output", res)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the run did not stop while sleeping")
+	}
+}
+
+type sleeperFunc func(ctx context.Context, d time.Duration) error
+
+func (f sleeperFunc) Sleep(ctx context.Context, d time.Duration) error { return f(ctx, d) }
+
+// TestMaxDuration ends a run that outlives its limit as exceeded limit.
+func TestMaxDuration(t *testing.T) {
+	t.Parallel()
+	ws, err := workspace.Parse([]byte(`{"blocks":[
+		{"id":"S","type":"StartBlock","name":"Start","inputs":[],"childId":"Z"},
+		{"id":"Z","type":"SleepBlock","name":"nap","inputs":[{"id":"time","value":"3600"}]}],"variables":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := New(ws, Options{MaxDuration: 20 * time.Millisecond}).Run(context.Background())
+	if res.Status != StatusExceededLimit {
+		t.Errorf("status %q, want exceeded limit", res.Status)
+	}
+}
+
+// TestCensoredJournal keeps a censored block's data out of the journal.
+func TestCensoredJournal(t *testing.T) {
+	t.Parallel()
+	ws, err := workspace.Parse([]byte(`{"blocks":[
+		{"id":"S","type":"StartBlock","name":"Start","inputs":[],"childId":"A"},
+		{"id":"A","type":"ShowBlock","name":"secret","inputs":[{"id":"input","value":"{$.Start.password}"}],
+		 "settings":[{"id":"automations_censor_data","value":true}],"childId":"B"},
+		{"id":"B","type":"ShowBlock","name":"open","inputs":[{"id":"input","value":"visible"}]}],"variables":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	res, _ := New(ws, Options{Inputs: map[string]any{"password": "hunter2"}, Journal: rec}).Run(context.Background())
+	if res.Status != StatusFinished || len(rec.entries) != 3 {
+		t.Fatalf("result %+v, %d entries", res, len(rec.entries))
+	}
+	b, _ := json.Marshal(rec.entries[1])
+	if strings.Contains(string(b), "hunter2") || !rec.entries[1].Censored || rec.entries[1].Inputs != nil || rec.entries[1].Output != nil {
+		t.Errorf("censored data in the journal: %s", b)
+	}
+	if rec.entries[2].Output != "visible" {
+		t.Errorf("uncensored block lost its output: %+v", rec.entries[2])
+	}
+}
