@@ -4,6 +4,7 @@
 //	automate migrate   apply database migrations and exit
 //	automate token     print a signed JWT for a development user
 //	automate validate  check a workspace file
+//	automate run       run a workspace file locally
 package main
 
 import (
@@ -36,6 +37,7 @@ commands:
   migrate   apply database migrations and exit
   token     print a signed JWT for a development user
   validate  check a workspace file and print its problems
+  run       run a workspace file locally and print its output and status
 `
 
 // Main runs one subcommand. It is main without the process: tests call it.
@@ -53,6 +55,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		return runToken(args[1:], getenv, stdout, stderr)
 	case "validate":
 		return runValidate(args[1:], stdout, stderr)
+	case "run":
+		return runRun(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -311,3 +311,31 @@ func TestValidateCommand(t *testing.T) {
 		t.Error("validate of a missing file succeeded")
 	}
 }
+
+func TestRunCommand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := func(string) string { return "" }
+	var out, errb bytes.Buffer
+	golden := "../../internal/engine/testdata/show_add_merge.json"
+	if err := Main(ctx, []string{"run", golden, "--input", `{"name":"Ada","n":5}`}, env, &out, &errb); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), `"Hello Ada"`) || !strings.Contains(out.String(), "status: finished") {
+		t.Errorf("output %q", out.String())
+	}
+	out.Reset()
+	if err := Main(ctx, []string{"run", "--json", "../../internal/engine/testdata/error_block.json", "--input", `{"x":"X"}`}, env, &out, &errb); err == nil {
+		t.Error("a failed run exited 0")
+	}
+	var res struct {
+		Status string
+		Error  []struct{ Message string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.Status != "failed" || len(res.Error) != 2 {
+		t.Errorf("--json output %q: %v", out.String(), err)
+	}
+	if err := Main(ctx, []string{"run", golden, "--input", "{"}, env, &out, &errb); err == nil {
+		t.Error("bad --input accepted")
+	}
+}

@@ -20,9 +20,14 @@ func (e *Engine) resolve(raw json.RawMessage) (any, error) {
 	if len(raw) == 0 {
 		return nil, nil
 	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, failf("input is not valid JSON: %v", err)
+	// Inputs are decoded once per run; resolveValue copies what it changes,
+	// so the cached value is never modified.
+	v, ok := e.decoded[string(raw)]
+	if !ok {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, failf("input is not valid JSON: %v", err)
+		}
+		e.decoded[string(raw)] = v
 	}
 	return e.resolveValue(v)
 }
@@ -77,13 +82,18 @@ func (e *Engine) input(b *workspace.Block, id string, inputs map[string]any) (an
 	if err != nil {
 		return nil, fmt.Errorf("input %s: %w", id, err)
 	}
-	inputs[id] = v
+	if inputs != nil {
+		inputs[id] = v
+	}
 	return v, nil
 }
 
 // run executes one block: its resolved inputs (for the journal), its output.
 func (e *Engine) run(ctx context.Context, b *workspace.Block) (map[string]any, any, error) {
-	in := map[string]any{}
+	var in map[string]any // resolved inputs, kept only for the journal
+	if e.opt.Journal != nil {
+		in = map[string]any{}
+	}
 	s := e.state
 	switch b.Type {
 	case "StartBlock":

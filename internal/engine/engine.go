@@ -130,6 +130,7 @@ type Engine struct {
 	opt       Options
 	state     *State
 	templates map[string]*formula.Template
+	decoded   map[string]any // raw input JSON -> decoded value
 	// containers maps block ids to their chain (see Frame.Container).
 	containers map[string]string
 	cur        int // index of the chain frame of the block being run
@@ -152,7 +153,7 @@ func New(ws *workspace.Workspace, opt Options) *Engine {
 	if opt.MaxSteps <= 0 {
 		opt.MaxSteps = DefaultMaxSteps
 	}
-	return &Engine{ws: ws, opt: opt, templates: map[string]*formula.Template{}, containers: containers(ws)}
+	return &Engine{ws: ws, opt: opt, templates: map[string]*formula.Template{}, decoded: map[string]any{}, containers: containers(ws)}
 }
 
 // Resume returns an engine that continues from a checkpointed state.
@@ -262,7 +263,10 @@ func (e *Engine) onError(b *workspace.Block, err error) bool {
 // exec runs one block and records it in the journal.
 func (e *Engine) exec(ctx context.Context, b *workspace.Block) error {
 	e.state.Steps++
-	start := e.opt.Clock.Now()
+	var start time.Time
+	if e.opt.Journal != nil {
+		start = e.opt.Clock.Now()
+	}
 	inputs, output, err := e.run(ctx, b)
 	if err == nil && output != nil {
 		e.state.Outputs[b.Name] = output

@@ -21,7 +21,9 @@ func (e *Engine) variable(b *workspace.Block, in map[string]any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		in[op.ID+"#"+strconv.Itoa(i)] = val
+		if in != nil {
+			in[op.ID+"#"+strconv.Itoa(i)] = val
+		}
 		if cur, err = applyOperation(v.Type, cur, op.ID, val); err != nil {
 			return nil, err
 		}
