@@ -56,13 +56,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if *asJSON {
-		out := map[string]any{
-			"status": res.Status, "title": res.Title, "output": res.Output, "error": res.Errors,
-			"metrics": map[string]any{"blocks": []any{}, "network": map[string]int{"rxBytes": 0, "txBytes": 0}, "totalApiCalls": 0},
-		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := enc.Encode(res); err != nil {
 			return err
 		}
 	} else {

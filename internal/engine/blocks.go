@@ -237,6 +237,9 @@ func (e *Engine) run(ctx context.Context, b *workspace.Block) (map[string]any, a
 		}
 		s.Title = formula.String(v)
 		return in, s.Title, nil
+	case "CallUrlBlock":
+		out, err := e.callURL(ctx, b, in)
+		return in, out, err
 	case "EndpointBlock", "SnippetBlock":
 		return in, nil, failf("connector %s is not available", b.DatasourceTypeGUID)
 	}

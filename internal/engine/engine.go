@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"automate/internal/clock"
@@ -90,6 +91,9 @@ type Options struct {
 	Checkpoints Checkpointer
 	MaxDuration time.Duration
 	MaxSteps    int64
+	// HTTPClient makes every outbound call (NewHTTPClient, default without
+	// a dial policy).
+	HTTPClient *http.Client
 }
 
 // RunError is one entry of a run's error[].
@@ -102,10 +106,11 @@ type RunError struct {
 
 // Result is how a run ended.
 type Result struct {
-	Status string     `json:"status"`
-	Title  string     `json:"title"`
-	Output []any      `json:"output"`
-	Errors []RunError `json:"error"`
+	Status  string     `json:"status"`
+	Title   string     `json:"title"`
+	Output  []any      `json:"output"`
+	Errors  []RunError `json:"error"`
+	Metrics Metrics    `json:"metrics"`
 }
 
 // errStopRun ends a run early as finished (StopBlock).
@@ -152,6 +157,9 @@ func New(ws *workspace.Workspace, opt Options) *Engine {
 	}
 	if opt.MaxSteps <= 0 {
 		opt.MaxSteps = DefaultMaxSteps
+	}
+	if opt.HTTPClient == nil {
+		opt.HTTPClient = NewHTTPClient(nil)
 	}
 	return &Engine{ws: ws, opt: opt, templates: map[string]*formula.Template{}, decoded: map[string]any{}, containers: containers(ws)}
 }
@@ -241,7 +249,11 @@ func (e *Engine) end(status string, re *RunError) Result {
 	if out == nil {
 		out = []any{}
 	}
-	return Result{Status: status, Title: e.state.Title, Output: out, Errors: errs}
+	m := e.state.Metrics
+	if m.Blocks == nil {
+		m.Blocks = []BlockMetrics{}
+	}
+	return Result{Status: status, Title: e.state.Title, Output: out, Errors: errs, Metrics: m}
 }
 
 // onError applies a block's blendr_on_error setting (default stop) and

@@ -3,6 +3,9 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -59,12 +62,41 @@ func (r *recorder) Checkpoint(_ context.Context, s *State) error {
 	return err
 }
 
+// outside is the "outside world" the golden CallUrl workspaces call:
+// http://SERVER in a workspace (and SERVERHOST in expected errors) becomes
+// this server.
+var outside = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/json":
+		body, _ := io.ReadAll(r.Body)
+		var decoded any
+		json.Unmarshal(body, &decoded)
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"method": r.Method, "query": r.URL.RawQuery, "header": r.Header.Get("X-Test"),
+			"body": decoded, "idempotencyKey": r.Header.Get(IdempotencyHeader)})
+	case "/text":
+		io.WriteString(w, "plain text {not json}")
+	case "/boom":
+		http.Error(w, "internal trouble", http.StatusInternalServerError)
+	case "/slow":
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"error":"no such thing"}`)
+	}
+}))
+
 func loadGolden(t *testing.T, path string) (golden, *workspace.Workspace) {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	raw = []byte(strings.ReplaceAll(string(raw), "http://SERVER", outside.URL))
+	raw = []byte(strings.ReplaceAll(string(raw), "SERVERHOST", strings.TrimPrefix(outside.URL, "http://")))
 	var g golden
 	if err := json.Unmarshal(raw, &g); err != nil {
 		t.Fatal(err)

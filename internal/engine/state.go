@@ -43,6 +43,7 @@ type State struct {
 	Failed    bool           `json:"failed,omitempty"`
 	Steps     int64          `json:"steps"`
 	Jumps     int64          `json:"jumps,omitempty"`
+	Metrics   Metrics        `json:"metrics"`
 	StartedAt time.Time      `json:"startedAt"`
 }
 
