@@ -276,15 +276,16 @@ func (e *Engine) onError(b *workspace.Block, err error) bool {
 func (e *Engine) exec(ctx context.Context, b *workspace.Block) error {
 	e.state.Steps++
 	var start time.Time
+	var path []int
 	if e.opt.Journal != nil {
-		start = e.opt.Clock.Now()
+		start, path = e.opt.Clock.Now(), e.state.loopPath()
 	}
 	inputs, output, err := e.run(ctx, b)
 	if err == nil && output != nil {
 		e.state.Outputs[b.Name] = output
 	}
 	if e.opt.Journal != nil {
-		entry := Entry{Seq: e.state.Steps, BlockID: b.ID, Name: b.Name, Type: b.Type, LoopPath: e.state.loopPath(),
+		entry := Entry{Seq: e.state.Steps, BlockID: b.ID, Name: b.Name, Type: b.Type, LoopPath: path,
 			Start: start, Stop: e.opt.Clock.Now()}
 		if censored(b) {
 			entry.Censored = true

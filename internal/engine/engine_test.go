@@ -284,3 +284,33 @@ func TestCensoredJournal(t *testing.T) {
 		t.Errorf("uncensored block lost its output: %+v", rec.entries[2])
 	}
 }
+
+func TestDebugLog(t *testing.T) {
+	t.Parallel()
+	ws, err := workspace.Parse([]byte(`{"blocks":[
+		{"id":"S","type":"StartBlock","name":"Start","inputs":[],"childId":"L"},
+		{"id":"L","type":"ForEachBlock","name":"loop","inputs":[{"id":"input","value":"{$.Start.items}"}],"loopBlockId":"A","childId":"X"},
+		{"id":"A","type":"ShowBlock","name":"show","inputs":[{"id":"input","value":"item {$.loop.item}"}]},
+		{"id":"X","type":"ShowBlock","name":"secret","inputs":[{"id":"input","value":"{$.Start.pw}"}],"settings":[{"id":"automations_censor_data","value":true}],"childId":"E"},
+		{"id":"E","type":"ErrorBlock","name":"fail","inputs":[{"id":"message","value":"boom"},{"id":"action","value":"stop"}]}],"variables":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	New(ws, Options{Inputs: map[string]any{"items": []any{"a", "b"}, "pw": "hunter2"}, Journal: rec}).Run(context.Background())
+	var sb strings.Builder
+	if err := RenderDebugLog(&sb, rec.entries); err != nil {
+		t.Fatal(err)
+	}
+	log := sb.String()
+	for _, want := range []string{`show (ShowBlock, A) loop 1`, `input: {"input":"item b"}`, `output: "item b"`,
+		"secret (ShowBlock, X)", "input: (censored)", "error: boom"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("debug log lacks %q:\n%s", want, log)
+		}
+	}
+	secret := log[strings.Index(log, "secret ("):]
+	if strings.Count(log, "\n#") != len(rec.entries)-1 || strings.Contains(secret, "hunter2") || strings.Contains(log, "loop -1") {
+		t.Errorf("debug log:\n%s", log)
+	}
+}
