@@ -24,7 +24,8 @@ func (e *Engine) resolve(raw json.RawMessage) (any, error) {
 	// so the cached value is never modified.
 	v, ok := e.decoded[string(raw)]
 	if !ok {
-		if err := json.Unmarshal(raw, &v); err != nil {
+		var err error
+		if v, err = decodeJSON(raw); err != nil {
 			return nil, failf("input is not valid JSON: %v", err)
 		}
 		e.decoded[string(raw)] = v
@@ -237,6 +238,16 @@ func (e *Engine) run(ctx context.Context, b *workspace.Block) (map[string]any, a
 		}
 		s.Title = formula.String(v)
 		return in, s.Title, nil
+	case "FilterListBlock", "LookupItemBlock", "LimitBlock", "DeduplicateListBlock", "CompareListsBlock",
+		"MergeListsBlock", "ReplaceFieldNamesBlock", "TransformListBlock":
+		out, err := e.listBlock(b, in)
+		if err != nil {
+			return in, nil, err
+		}
+		if items, ok := out.([]any); ok && b.Iterable() && b.LoopBlockID != "" && len(items) > 0 {
+			s.push(Frame{Kind: frameLoop, Owner: b.ID, Items: items})
+		}
+		return in, out, nil
 	case "CallUrlBlock":
 		out, err := e.callURL(ctx, b, in)
 		return in, out, err
@@ -351,4 +362,10 @@ func (e *Engine) jump(label *workspace.Block) {
 		s.Frames[0].Next = ""
 	}
 	s.push(Frame{Kind: frameChain, Next: label.ID, Container: want})
+}
+
+func decodeJSON(raw json.RawMessage) (any, error) {
+	var v any
+	err := json.Unmarshal(raw, &v)
+	return v, err
 }
