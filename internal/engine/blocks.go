@@ -248,6 +248,9 @@ func (e *Engine) run(ctx context.Context, b *workspace.Block) (map[string]any, a
 			s.push(Frame{Kind: frameLoop, Owner: b.ID, Items: items})
 		}
 		return in, out, nil
+	case "CustomCodeBlock3":
+		out, err := e.customCode(ctx, b, in)
+		return in, out, err
 	case "CallUrlBlock":
 		out, err := e.callURL(ctx, b, in)
 		return in, out, err

@@ -94,6 +94,9 @@ type Options struct {
 	// HTTPClient makes every outbound call (NewHTTPClient, default without
 	// a dial policy).
 	HTTPClient *http.Client
+	// CodeTimeout and CodeMemory bound a CustomCodeBlock3 script.
+	CodeTimeout time.Duration
+	CodeMemory  int64
 }
 
 // RunError is one entry of a run's error[].
@@ -157,6 +160,12 @@ func New(ws *workspace.Workspace, opt Options) *Engine {
 	}
 	if opt.MaxSteps <= 0 {
 		opt.MaxSteps = DefaultMaxSteps
+	}
+	if opt.CodeTimeout <= 0 {
+		opt.CodeTimeout = DefaultCodeTimeout
+	}
+	if opt.CodeMemory <= 0 {
+		opt.CodeMemory = DefaultCodeMemory
 	}
 	if opt.HTTPClient == nil {
 		opt.HTTPClient = NewHTTPClient(nil)
