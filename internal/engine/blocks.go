@@ -248,6 +248,15 @@ func (e *Engine) run(ctx context.Context, b *workspace.Block) (map[string]any, a
 			s.push(Frame{Kind: frameLoop, Owner: b.ID, Items: items})
 		}
 		return in, out, nil
+	case "CallWidgetBlock":
+		out, err := e.callWidget(ctx, b, in)
+		return in, out, err
+	case "ListPointerBlock", "UpdatePointerBlock", "DeletePointerBlock":
+		out, err := e.pointer(ctx, b, in)
+		return in, out, err
+	case "CompareObjectBlock":
+		out, err := e.compareObject(b, in)
+		return in, out, err
 	case "CustomCodeBlock3":
 		out, err := e.customCode(ctx, b, in)
 		return in, out, err

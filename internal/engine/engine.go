@@ -94,6 +94,12 @@ type Options struct {
 	// HTTPClient makes every outbound call (NewHTTPClient, default without
 	// a dial policy).
 	HTTPClient *http.Client
+	// AutomationID is the automation being run (CallWidget may not call it).
+	AutomationID string
+	// Automations runs other automations for CallWidgetBlock.
+	Automations AutomationCaller
+	// Pointers keeps the pointer blocks' state.
+	Pointers Pointers
 	// CodeTimeout and CodeMemory bound a CustomCodeBlock3 script.
 	CodeTimeout time.Duration
 	CodeMemory  int64

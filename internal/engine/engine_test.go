@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -49,6 +50,10 @@ func (s *instantSleeper) Sleep(ctx context.Context, d time.Duration) error {
 type recorder struct {
 	entries   []Entry
 	snapshots [][]byte
+	// pointers are external state; the server saves them with each
+	// checkpoint, so the recorder snapshots them too.
+	pointers     *MemoryPointers
+	pointerSnaps []map[string]any
 }
 
 func (r *recorder) Record(_ context.Context, e Entry) error {
@@ -59,6 +64,11 @@ func (r *recorder) Record(_ context.Context, e Entry) error {
 func (r *recorder) Checkpoint(_ context.Context, s *State) error {
 	b, err := json.Marshal(s)
 	r.snapshots = append(r.snapshots, b)
+	if r.pointers != nil {
+		r.pointers.mu.Lock()
+		r.pointerSnaps = append(r.pointerSnaps, maps.Clone(r.pointers.m))
+		r.pointers.mu.Unlock()
+	}
 	return err
 }
 
@@ -108,8 +118,19 @@ func loadGolden(t *testing.T, path string) (golden, *workspace.Workspace) {
 	return g, ws
 }
 
+// fakeCaller stands in for the server's runs: it answers with what it got.
+type fakeCaller struct{}
+
+func (fakeCaller) CallAutomation(_ context.Context, id string, inputs any) (any, error) {
+	return map[string]any{"called": id, "inputs": inputs}, nil
+}
+
 func options(g golden, rec *recorder) Options {
+	if rec.pointers == nil {
+		rec.pointers = &MemoryPointers{}
+	}
 	return Options{RunID: "run-golden", Context: g.Context, Inputs: g.Inputs,
+		AutomationID: "self-id", Automations: fakeCaller{}, Pointers: rec.pointers,
 		Clock: clock.NewFake(time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)), Sleeper: &instantSleeper{}, Journal: rec, Checkpoints: rec}
 }
 
@@ -177,7 +198,7 @@ func TestResume(t *testing.T) {
 				if err := json.Unmarshal(snap, &s); err != nil {
 					t.Fatal(err)
 				}
-				rest := &recorder{}
+				rest := &recorder{pointers: &MemoryPointers{m: maps.Clone(full.pointerSnaps[k])}}
 				got, err := Resume(ws, options(g, rest), &s).Run(context.Background())
 				if err != nil {
 					t.Fatal(err)
