@@ -33,9 +33,14 @@ func (t *Template) Eval(env Env) (any, error) {
 			return string(s), nil
 		}
 	}
+	return join(t.parts, env)
+}
+
+// join evaluates nodes and joins them as text.
+func join(nodes []node, env Env) (any, error) {
 	var b strings.Builder
-	for _, p := range t.parts {
-		v, err := eval(p, env)
+	for _, n := range nodes {
+		v, err := eval(n, env)
 		if err != nil {
 			return nil, err
 		}
@@ -78,15 +83,7 @@ func evalArg(a arg, env Env) (any, error) {
 	case 1:
 		return eval(a.terms[0], env)
 	}
-	var b strings.Builder
-	for _, t := range a.terms {
-		v, err := eval(t, env)
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString(String(v))
-	}
-	return b.String(), nil
+	return join(a.terms, env)
 }
 
 func (r *ref) resolve(env Env) any {
