@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"automate/internal/automation"
+	"automate/internal/run"
 	"automate/internal/scim"
 )
 
@@ -34,6 +35,8 @@ type Reader interface {
 	ListAutomations(ctx context.Context, q ListQuery) ([]*automation.Automation, error)
 	// GetSettings returns the tenant's settings, or the defaults.
 	GetSettings(ctx context.Context, tenantID string) (automation.Settings, error)
+	// GetRun reads one run of an automation.
+	GetRun(ctx context.Context, tenantID, automationID, id string) (*run.Run, error)
 }
 
 // Tx is a write transaction. Its reads see its own writes.
@@ -42,7 +45,8 @@ type Tx interface {
 	InsertAutomation(ctx context.Context, a *automation.Automation) error
 	UpdateAutomation(ctx context.Context, a *automation.Automation) error
 	DeleteAutomation(ctx context.Context, tenantID, id string) error
-	// DeleteRunHistory removes every run of an automation.
+	InsertRun(ctx context.Context, r *run.Run) error
+	// DeleteRunHistory removes every run of an automation, with its journal.
 	DeleteRunHistory(ctx context.Context, tenantID, automationID string) error
 	// LockSettings reads the tenant's settings and holds them until commit,
 	// so that automation writes and settings writes do not interleave.

@@ -15,6 +15,7 @@ import (
 
 	"automate/internal/apperr"
 	"automate/internal/automation"
+	"automate/internal/run"
 	"automate/internal/store"
 )
 
@@ -32,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Settings", testSettings},
 		{"ListOrder", testListOrder},
 		{"ConcurrentReadModifyWrite", testConcurrentReadModifyWrite},
+		{"RunHistory", testRunHistory},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -330,5 +332,55 @@ func testConcurrentReadModifyWrite(t *testing.T, st store.Store) {
 	s, _ := st.GetSettings(ctx, "t")
 	if want := automation.DefaultSettings.MaxConcurrentRunsPerAutomation + workers*each; s.MaxConcurrentRunsPerAutomation != want {
 		t.Errorf("after %d increments: %d, want %d", workers*each, s.MaxConcurrentRunsPerAutomation, want)
+	}
+}
+
+// testRunHistory stores runs and checks that DeleteRunHistory (change-owner)
+// and deleting the automation remove them, and only them.
+func testRunHistory(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	insert(t, st, sample("a1", "t", "u"), sample("a2", "t", "u"))
+	mk := func(id, automationID string) *run.Run {
+		return &run.Run{ID: id, TenantID: "t", AutomationID: automationID, Status: run.StatusFinished, Context: run.ContextAPISync,
+			OwnerID: "u", ExecutedByID: "v", Inputs: json.RawMessage(`{"x":1}`), Output: json.RawMessage(`["done"]`),
+			StartTime: t0, StopTime: t0.Add(3 * time.Second), CreatedAt: t0, UpdatedAt: t0}
+	}
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		for _, r := range []*run.Run{mk("r1", "a1"), mk("r2", "a1"), mk("r3", "a2")} {
+			if err := tx.InsertRun(ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.GetRun(ctx, "t", "a1", "r1")
+	if err != nil || string(got.Output) != `["done"]` || string(got.Inputs) != `{"x":1}` || got.Duration() != 3 || got.ExecutedByID != "v" || !got.StopTime.Equal(t0.Add(3*time.Second)) {
+		t.Fatalf("run = %+v, %v", got, err)
+	}
+	if _, err := st.GetRun(ctx, "t", "a2", "r1"); !apperr.IsKind(err, apperr.NotFound) {
+		t.Errorf("run of another automation: %v", err)
+	}
+	if _, err := st.GetRun(ctx, "other", "a1", "r1"); !apperr.IsKind(err, apperr.NotFound) {
+		t.Errorf("run of another tenant: %v", err)
+	}
+	if err := st.InTx(ctx, func(tx store.Tx) error { return tx.DeleteRunHistory(ctx, "t", "a1") }); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"r1", "r2"} {
+		if _, err := st.GetRun(ctx, "t", "a1", id); !apperr.IsKind(err, apperr.NotFound) {
+			t.Errorf("%s survived DeleteRunHistory: %v", id, err)
+		}
+	}
+	if _, err := st.GetRun(ctx, "t", "a2", "r3"); err != nil {
+		t.Errorf("another automation's run went too: %v", err)
+	}
+	if err := st.InTx(ctx, func(tx store.Tx) error { return tx.DeleteAutomation(ctx, "t", "a2") }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetRun(ctx, "t", "a2", "r3"); !apperr.IsKind(err, apperr.NotFound) {
+		t.Errorf("run survived its automation: %v", err)
 	}
 }
