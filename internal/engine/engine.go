@@ -14,16 +14,17 @@ import (
 
 	"automate/internal/clock"
 	"automate/internal/formula"
+	"automate/internal/run"
 	"automate/internal/workspace"
 )
 
-// Run statuses the engine ends with.
+// Run statuses the engine ends with (the final ones of package run).
 const (
-	StatusFinished             = "finished"
-	StatusFinishedWithWarnings = "finished with warnings"
-	StatusFailed               = "failed"
-	StatusStopped              = "stopped"
-	StatusExceededLimit        = "exceeded limit"
+	StatusFinished             = run.StatusFinished
+	StatusFinishedWithWarnings = run.StatusFinishedWithWarnings
+	StatusFailed               = run.StatusFailed
+	StatusStopped              = run.StatusStopped
+	StatusExceededLimit        = run.StatusExceededLimit
 )
 
 // Defaults for Options.
