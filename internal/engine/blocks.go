@@ -169,9 +169,7 @@ func (e *Engine) run(ctx context.Context, b *workspace.Block) (map[string]any, a
 			}
 			items = batches(items, int(size))
 		}
-		if e.opt.Context == "test_run" && len(items) > testRunItems {
-			items = items[:testRunItems]
-		}
+		items = e.testRunLimit(items)
 		if b.LoopBlockID != "" && len(items) > 0 {
 			s.push(Frame{Kind: frameLoop, Owner: b.ID, Items: items})
 		}
@@ -245,7 +243,7 @@ func (e *Engine) run(ctx context.Context, b *workspace.Block) (map[string]any, a
 			return in, nil, err
 		}
 		if items, ok := out.([]any); ok && b.Iterable() && b.LoopBlockID != "" && len(items) > 0 {
-			s.push(Frame{Kind: frameLoop, Owner: b.ID, Items: items})
+			s.push(Frame{Kind: frameLoop, Owner: b.ID, Items: e.testRunLimit(items)})
 		}
 		return in, out, nil
 	case "CallWidgetBlock":
@@ -271,6 +269,14 @@ func (e *Engine) run(ctx context.Context, b *workspace.Block) (map[string]any, a
 
 // testRunItems is how many items a test_run processes of a list.
 const testRunItems = 3
+
+// testRunLimit cuts the items a loop processes in the test_run context.
+func (e *Engine) testRunLimit(items []any) []any {
+	if e.opt.Context == "test_run" && len(items) > testRunItems {
+		return items[:testRunItems]
+	}
+	return items
+}
 
 func listOf(v any) []any {
 	switch v := v.(type) {
