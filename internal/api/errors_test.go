@@ -92,6 +92,11 @@ func TestRoutingErrors(t *testing.T) {
 		t.Errorf("Allow = %q", allow)
 	}
 	b.request("POST", "/healthz", alice, nil).wantError(t, 405, "HTTP-405")
+	del := b.request("DELETE", base+"/settings", alice, nil)
+	del.wantError(t, 405, "HTTP-405")
+	if del.header.Get("Allow") != "GET, HEAD, PUT" {
+		t.Errorf("DELETE /settings Allow = %q", del.header.Get("Allow"))
+	}
 	b.request("GET", base+"/x/actions/copy", alice, nil).wantError(t, 405, "HTTP-405")
 	b.request("POST", base+"/x/actions/explode", alice, nil).wantError(t, 404, "HTTP-404")
 }

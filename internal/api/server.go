@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"automate/internal/apperr"
 	"automate/internal/clock"
 	"automate/internal/service"
 	"automate/internal/token"
@@ -89,6 +90,12 @@ func (s *Server) routes() {
 	s.route("POST "+base, tier2, s.createAutomation)
 	s.route("GET "+base+"/settings", tier1, s.getSettings)
 	s.route("PUT "+base+"/settings", tier2, s.putSettings)
+	// Without this, DELETE /settings would reach DELETE /{id} and answer 404.
+	s.public("DELETE "+base+"/settings", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET, HEAD, PUT")
+		s.writeError(w, r, apperr.E(apperr.MethodNotAllowed, apperr.CodeMethodNotAllowed, "Method not allowed",
+			"DELETE is not allowed here; allowed: GET, HEAD, PUT"))
+	})
 	s.route("GET "+base+"/{id}", tier1, s.getAutomation)
 	s.route("PUT "+base+"/{id}", tier2, s.updateAutomation)
 	s.route("DELETE "+base+"/{id}", tier2, s.deleteAutomation)
