@@ -52,7 +52,7 @@ func (s *Server) listAutomations(w http.ResponseWriter, r *http.Request, p acces
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return apperr.E(apperr.Invalid, apperr.CodeInvalidParameter, "Invalid parameter", "limit must be an integer between 1 and %d", service.MaxListLimit)
+			return apperr.InvalidParameter("limit must be an integer between 1 and %d", service.MaxListLimit)
 		}
 		if n == 0 {
 			n = -1 // an explicit 0 is out of range, not "the default"
@@ -62,7 +62,7 @@ func (s *Server) listAutomations(w http.ResponseWriter, r *http.Request, p acces
 	if v := q.Get("listAll"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return apperr.E(apperr.Invalid, apperr.CodeInvalidParameter, "Invalid parameter", "listAll must be true or false")
+			return apperr.InvalidParameter("listAll must be true or false")
 		}
 		lp.ListAll = b
 	}

@@ -82,6 +82,16 @@ func Validation(detailFormat string, args ...any) *Error {
 	return E(Invalid, CodeValidation, "Validation failed", detailFormat, args...)
 }
 
+// InvalidParameter reports a bad query parameter (limit, sort, listAll).
+func InvalidParameter(detailFormat string, args ...any) *Error {
+	return E(Invalid, CodeInvalidParameter, "Invalid parameter", detailFormat, args...)
+}
+
+// InvalidCursor reports a cursor this server did not issue for this list.
+func InvalidCursor(detailFormat string, args ...any) *Error {
+	return E(Invalid, CodeInvalidCursor, "Invalid cursor", detailFormat, args...)
+}
+
 // NotFoundf reports a missing resource.
 func NotFoundf(detailFormat string, args ...any) *Error {
 	return E(NotFound, CodeNotFound, "Not found", detailFormat, args...)

@@ -367,6 +367,9 @@ func conditionGroup(v any) (bool, error) {
 // top level.
 func (e *Engine) jump(label *workspace.Block) {
 	s := e.state
+	if e.containers == nil {
+		e.containers = containers(e.ws)
+	}
 	want := e.containers[label.ID]
 	for i := len(s.Frames) - 1; i >= 0; i-- {
 		if f := &s.Frames[i]; f.Kind == frameChain && f.Container == want {

@@ -173,6 +173,9 @@ func (e *Engine) callURL(ctx context.Context, b *workspace.Block, in map[string]
 		req.Header.Set("User-Agent", "automate")
 	}
 	tx := int64(len(body))
+	if e.opt.HTTPClient == nil {
+		e.opt.HTTPClient = NewHTTPClient(nil)
+	}
 	res, err := e.opt.HTTPClient.Do(req)
 	if err != nil {
 		e.countCall(0, tx)

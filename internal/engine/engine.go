@@ -92,8 +92,9 @@ type Options struct {
 	Checkpoints Checkpointer
 	MaxDuration time.Duration
 	MaxSteps    int64
-	// HTTPClient makes every outbound call (NewHTTPClient, default without
-	// a dial policy).
+	// HTTPClient makes every outbound call. The server passes one shared
+	// NewHTTPClient(policy); without it a run that calls out makes its own,
+	// without a dial policy.
 	HTTPClient *http.Client
 	// AutomationID is the automation being run (CallWidget may not call it).
 	AutomationID string
@@ -146,9 +147,9 @@ type Engine struct {
 	state     *State
 	templates map[string]*formula.Template
 	decoded   map[string]any // raw input JSON -> decoded value
-	// containers maps block ids to their chain (see Frame.Container).
+	// containers maps block ids to their chain (see Frame.Container); only
+	// Goto needs it, so it is built at the first jump.
 	containers map[string]string
-	cur        int // index of the chain frame of the block being run
 }
 
 // New returns an engine for ws with a fresh state.
@@ -174,10 +175,7 @@ func New(ws *workspace.Workspace, opt Options) *Engine {
 	if opt.CodeMemory <= 0 {
 		opt.CodeMemory = DefaultCodeMemory
 	}
-	if opt.HTTPClient == nil {
-		opt.HTTPClient = NewHTTPClient(nil)
-	}
-	return &Engine{ws: ws, opt: opt, templates: map[string]*formula.Template{}, decoded: map[string]any{}, containers: containers(ws)}
+	return &Engine{ws: ws, opt: opt, templates: map[string]*formula.Template{}, decoded: map[string]any{}}
 }
 
 // Resume returns an engine that continues from a checkpointed state.

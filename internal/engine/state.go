@@ -117,7 +117,6 @@ func (e *Engine) advance() (*workspace.Block, bool) {
 			if b.Disabled {
 				continue // a disabled block is skipped; its chain goes on
 			}
-			e.cur = i
 			return b, false
 		case frameLoop:
 			owner := e.ws.Block(f.Owner)

@@ -37,14 +37,6 @@ type Page struct {
 	PrevCursor string
 }
 
-func invalidParam(format string, args ...any) error {
-	return apperr.E(apperr.Invalid, apperr.CodeInvalidParameter, "Invalid parameter", format, args...)
-}
-
-func invalidCursor(format string, args ...any) error {
-	return apperr.E(apperr.Invalid, apperr.CodeInvalidCursor, "Invalid cursor", format, args...)
-}
-
 // ParseSort reads "+field", "-field" or "field".
 func ParseSort(s string) (automation.SortField, bool, error) {
 	if s == "" {
@@ -66,7 +58,7 @@ func ParseSort(s string) (automation.SortField, bool, error) {
 	for i, f := range automation.SortFields {
 		names[i] = string(f)
 	}
-	return "", false, invalidParam("sort must be one of %s, with an optional + or - prefix", strings.Join(names, ", "))
+	return "", false, apperr.InvalidParameter("sort must be one of %s, with an optional + or - prefix", strings.Join(names, ", "))
 }
 
 // cursor is what an opaque cursor holds.
@@ -88,29 +80,29 @@ func decodeCursor(s string, sort automation.SortField, desc bool) (cursor, error
 	var c cursor
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(raw) > 4096 {
-		return c, invalidCursor("cursor is not one this server issued")
+		return c, apperr.InvalidCursor("cursor is not one this server issued")
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&c); err != nil || c.ID == "" {
-		return c, invalidCursor("cursor is not one this server issued")
+		return c, apperr.InvalidCursor("cursor is not one this server issued")
 	}
 	if c.Sort != sort || c.Desc != desc {
-		return c, invalidCursor("cursor was issued for another sort order; follow links with the same sort")
+		return c, apperr.InvalidCursor("cursor was issued for another sort order; follow links with the same sort")
 	}
 	switch v := c.Value.(type) {
 	case string:
 		if sort.IsNumeric() {
-			return c, invalidCursor("cursor does not fit sort %q", sort)
+			return c, apperr.InvalidCursor("cursor does not fit sort %q", sort)
 		}
 	case json.Number:
 		n, err := v.Int64()
 		if err != nil || !sort.IsNumeric() {
-			return c, invalidCursor("cursor does not fit sort %q", sort)
+			return c, apperr.InvalidCursor("cursor does not fit sort %q", sort)
 		}
 		c.Value = n
 	default:
-		return c, invalidCursor("cursor is not one this server issued")
+		return c, apperr.InvalidCursor("cursor is not one this server issued")
 	}
 	return c, nil
 }
@@ -132,7 +124,7 @@ func (s *Automations) List(ctx context.Context, p access.Principal, lp ListParam
 		limit = DefaultListLimit
 	}
 	if limit < 1 || limit > MaxListLimit {
-		return Page{}, invalidParam("limit must be between 1 and %d, got %d", MaxListLimit, lp.Limit)
+		return Page{}, apperr.InvalidParameter("limit must be between 1 and %d, got %d", MaxListLimit, lp.Limit)
 	}
 	var err error
 	if q.Sort, q.Desc, err = ParseSort(lp.Sort); err != nil {

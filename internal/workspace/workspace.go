@@ -104,8 +104,8 @@ type Workspace struct {
 	reachable map[string]bool
 }
 
-// variable returns the variable with a guid, or nil.
-func (w *Workspace) variable(guid string) *Variable {
+// Variable returns the variable with a guid, or nil.
+func (w *Workspace) Variable(guid string) *Variable {
 	for i := range w.Variables {
 		if w.Variables[i].GUID == guid {
 			return &w.Variables[i]
@@ -113,9 +113,6 @@ func (w *Workspace) variable(guid string) *Variable {
 	}
 	return nil
 }
-
-// Variable returns the variable with a guid, or nil.
-func (w *Workspace) Variable(guid string) *Variable { return w.variable(guid) }
 
 // Block returns the block with an id, or nil.
 func (w *Workspace) Block(id string) *Block { return w.byID[id] }
@@ -364,7 +361,7 @@ func (w *Workspace) validate() []Problem {
 				probs = append(probs, b.problem("it has %d statements but %d statementChildrenIds", len(statements), len(b.StatementChildrenIDs)))
 			}
 		}
-		if b.Type == "VariableBlock" && w.variable(b.VariableGUID) == nil {
+		if b.Type == "VariableBlock" && w.Variable(b.VariableGUID) == nil {
 			probs = append(probs, b.problem("variableGuid %q names no variable of the workspace", b.VariableGUID))
 		}
 		if b.Type == "LabelBlock" {

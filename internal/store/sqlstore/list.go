@@ -74,7 +74,7 @@ func (b *builder) text(col string, isText bool) string {
 func ListAutomations(d Dialect, q store.ListQuery) (string, []any, error) {
 	col, ok := sortColumns[q.Sort]
 	if !ok {
-		return "", nil, apperr.E(apperr.Invalid, apperr.CodeInvalidParameter, "Invalid parameter", "cannot sort by %q", q.Sort)
+		return "", nil, apperr.InvalidParameter("cannot sort by %q", q.Sort)
 	}
 	isText := !q.Sort.IsNumeric()
 	b := &builder{d: d}
@@ -98,12 +98,10 @@ func ListAutomations(d Dialect, q store.ListQuery) (string, []any, error) {
 			cmp = "<"
 		}
 		v := q.After.Value
-		if isText {
-			if _, ok := v.(string); !ok {
-				return "", nil, apperr.E(apperr.Invalid, apperr.CodeInvalidCursor, "Invalid cursor", "cursor does not fit sort %q", q.Sort)
-			}
-		} else if _, ok := v.(int64); !ok {
-			return "", nil, apperr.E(apperr.Invalid, apperr.CodeInvalidCursor, "Invalid cursor", "cursor does not fit sort %q", q.Sort)
+		_, isString := v.(string)
+		_, isInt := v.(int64)
+		if (isText && !isString) || (!isText && !isInt) {
+			return "", nil, apperr.InvalidCursor("cursor does not fit sort %q", q.Sort)
 		}
 		if col == "id" {
 			fmt.Fprintf(&sb, " AND id%s %s %s", d.Collate, cmp, b.arg(q.After.ID))
