@@ -51,7 +51,7 @@ func TestOfficialClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := api.New(api.Config{RateLimits: api.RateLimits{}}, api.Deps{
-		Automations: service.NewAutomations(db, clk, logger),
+		Automations: service.NewAutomations(db, nil, clk, logger),
 		Verifier:    verifier, Database: db, Clock: clk, Logger: logger,
 	})
 	ts := httptest.NewServer(srv)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"automate/internal/api"
+	"automate/internal/dispatch"
 )
 
 // config is every setting of the server. Each flag --some-name can also be
@@ -24,6 +25,12 @@ type config struct {
 	RateTier2     int
 	LogLevel      string
 	ShutdownGrace time.Duration
+	Workers       int
+	RunLease      time.Duration
+	RunQueueCap   int
+	ParkAfter     time.Duration
+	KeepRuns      int
+	KeepJournalMB int64
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
@@ -53,6 +60,12 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.IntVar(&c.RateTier2, "rate-tier2", api.DefaultRateLimits.Tier2PerMinute, "tier 2 (write) requests per minute per user; 0 turns the limit off")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long shutdown waits for requests in flight")
+	fs.IntVar(&c.Workers, "workers", dispatch.DefaultWorkers, "runs this server executes at once (sleeping runs do not count)")
+	fs.DurationVar(&c.RunLease, "run-lease", dispatch.DefaultLease, "how long a run's claim lasts without renewal; a run whose server died resumes after it")
+	fs.IntVar(&c.RunQueueCap, "run-queue-cap", dispatch.DefaultQueueCap, "queued runs one automation may have; beyond it a run ends as exceeded limit")
+	fs.DurationVar(&c.ParkAfter, "park-after", dispatch.DefaultParkAfter, "a SleepBlock at least this long parks its run instead of holding a worker")
+	fs.IntVar(&c.KeepRuns, "keep-runs", dispatch.DefaultKeepRuns, "finished runs kept per automation (older ones are pruned)")
+	fs.Int64Var(&c.KeepJournalMB, "keep-journal-mb", dispatch.DefaultKeepJournalBytes>>20, "run journal kept per automation, in MiB (older runs are pruned)")
 }
 
 // parseFlags parses args, first applying AUTOMATE_* environment variables

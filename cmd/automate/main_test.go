@@ -1,6 +1,7 @@
 package main
 
 import (
+	"automate/internal/clock"
 	"bufio"
 	"bytes"
 	"context"
@@ -238,7 +239,7 @@ func TestCommands(t *testing.T) {
 	if err := Main(ctx, []string{"token", "--sub", "alice", "--roles", "AutomationCreator,TenantAdmin", "--scope", "automations"}, env, &out, &errb); err != nil {
 		t.Fatalf("token: %v (%s)", err, errb.String())
 	}
-	v, err := token.NewVerifier([]byte("s3cret"), nil, realClock{})
+	v, err := token.NewVerifier([]byte("s3cret"), nil, clock.Real{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,10 +274,6 @@ func TestCommands(t *testing.T) {
 		t.Error("bad flag value succeeded")
 	}
 }
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
 
 func TestValidateCommand(t *testing.T) {
 	t.Parallel()

@@ -12,8 +12,12 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"automate/internal/api"
 	"automate/internal/clock"
+	"automate/internal/dispatch"
+	"automate/internal/engine"
 	"automate/internal/service"
 	"automate/internal/store/sqlite"
 	"automate/internal/token"
@@ -75,13 +79,26 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer db.Close()
 
+	metrics := dispatch.NewMetrics(db.QueueDepth)
+	dispatcher := dispatch.New(db, clk, logger, dispatch.Config{
+		Workers: c.Workers, Lease: c.RunLease, QueueCap: c.RunQueueCap, ParkAfter: c.ParkAfter,
+		HTTPClient: engine.NewHTTPClient(nil),
+	}, metrics)
+	dispatcher.Start(ctx)
+	defer dispatcher.Stop()
+	pruner := dispatch.NewPruner(db, clk, logger, dispatch.Retention{Runs: c.KeepRuns, JournalBytes: c.KeepJournalMB << 20})
+	pruner.Start(ctx)
+	defer pruner.Stop()
+
 	srv := api.New(api.Config{
 		PublicURL:    c.PublicURL,
 		MaxBodyBytes: c.MaxBodyBytes,
 		RateLimits:   api.RateLimits{Tier1PerMinute: c.RateTier1, Tier2PerMinute: c.RateTier2},
 		Version:      version(),
 	}, api.Deps{
-		Automations: service.NewAutomations(db, clk, logger),
+		Automations: service.NewAutomations(db, dispatcher, clk, logger),
+		Runs:        service.NewRuns(db, dispatcher, clk, logger),
+		Collectors:  []prometheus.Collector{metrics},
 		Verifier:    verifier,
 		Database:    db,
 		Clock:       clk,

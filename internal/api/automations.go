@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"automate/internal/access"
@@ -49,15 +48,8 @@ type hrefJSON struct {
 func (s *Server) listAutomations(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 	q := r.URL.Query()
 	lp := service.ListParams{Filter: q.Get("filter"), Sort: q.Get("sort"), Cursor: q.Get("cursor")}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return apperr.InvalidParameter("limit must be an integer between 1 and %d", service.MaxListLimit)
-		}
-		if n == 0 {
-			n = -1 // an explicit 0 is out of range, not "the default"
-		}
-		lp.Limit = n
+	if err := parseLimit(q.Get("limit"), &lp); err != nil {
+		return err
 	}
 	if v := q.Get("listAll"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -70,14 +62,7 @@ func (s *Server) listAutomations(w http.ResponseWriter, r *http.Request, p acces
 	if err != nil {
 		return err
 	}
-	var links linksJSON
-	if page.NextCursor != "" {
-		links.Next = &hrefJSON{Href: s.pageLink(r, page.NextCursor)}
-	}
-	if page.PrevCursor != "" {
-		links.Prev = &hrefJSON{Href: s.pageLink(r, page.PrevCursor)}
-	}
-	linksRaw, err := json.Marshal(links)
+	linksRaw, err := json.Marshal(s.links(r, page.NextCursor, page.PrevCursor))
 	if err != nil {
 		return apperr.Internalf(err, "encode links")
 	}
@@ -98,18 +83,10 @@ func (s *Server) listAutomations(w http.ResponseWriter, r *http.Request, p acces
 
 // pageLink is the full URL of this request with another cursor.
 func (s *Server) pageLink(r *http.Request, cursor string) string {
-	base := s.cfg.PublicURL
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
-	}
 	q := r.URL.Query()
 	q.Set("cursor", cursor)
 	u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
-	return strings.TrimRight(base, "/") + u.String()
+	return s.baseURL(r) + u.String()
 }
 
 func (s *Server) createAutomation(w http.ResponseWriter, r *http.Request, p access.Principal) error {

@@ -43,6 +43,8 @@ func statusOf(k apperr.Kind) int {
 		return http.StatusTooManyRequests
 	case apperr.Unavailable:
 		return http.StatusServiceUnavailable
+	case apperr.RunFailed:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }

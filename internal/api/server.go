@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"automate/internal/apperr"
 	"automate/internal/clock"
 	"automate/internal/service"
@@ -41,10 +43,13 @@ type Pinger interface {
 // Deps are the parts a Server is wired from.
 type Deps struct {
 	Automations *service.Automations
-	Verifier    *token.Verifier
-	Database    Pinger
-	Clock       clock.Clock
-	Logger      *slog.Logger
+	Runs        *service.Runs
+	// Collectors are registered beside the HTTP metrics (the dispatcher's).
+	Collectors []prometheus.Collector
+	Verifier   *token.Verifier
+	Database   Pinger
+	Clock      clock.Clock
+	Logger     *slog.Logger
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -52,6 +57,7 @@ type Server struct {
 	cfg         Config
 	mux         *http.ServeMux
 	automations *service.Automations
+	runs        *service.Runs
 	verifier    *token.Verifier
 	db          Pinger
 	logger      *slog.Logger
@@ -68,11 +74,12 @@ func New(cfg Config, d Deps) *Server {
 		cfg:         cfg,
 		mux:         http.NewServeMux(),
 		automations: d.Automations,
+		runs:        d.Runs,
 		verifier:    d.Verifier,
 		db:          d.Database,
 		logger:      d.Logger,
 		limiter:     newLimiter(cfg.RateLimits, d.Clock),
-		metrics:     newMetrics(),
+		metrics:     newMetrics(d.Collectors...),
 	}
 	s.routes()
 	return s
@@ -105,6 +112,17 @@ func (s *Server) routes() {
 	s.route("POST "+base+"/{id}/actions/change-owner", tier2, s.changeOwner)
 	s.route("POST "+base+"/{id}/actions/move", tier2, s.changeOwner)
 	s.route("POST "+base+"/{id}/actions/change-space", tier2, s.changeSpace)
+	s.route("GET "+base+"/usage", tier1, s.usage)
+	s.route("GET "+base+"/{id}/runs", tier1, s.listRuns)
+	s.route("POST "+base+"/{id}/runs", tier2, s.createRun)
+	s.route("GET "+base+"/{id}/runs/{runId}", tier1, s.getRun)
+	s.route("POST "+base+"/{id}/runs/{runId}/actions/stop", tier2, s.stopRun)
+	s.route("POST "+base+"/{id}/runs/{runId}/actions/retry", tier2, s.retryRun)
+	s.route("POST "+base+"/{id}/runs/{runId}/actions/export", tier2, s.exportRun)
+	s.route("GET "+base+"/{id}/runs/{runId}/debug", tier1, s.runDebug)
+	// The run URL: authorised by the automation's execution token.
+	s.public("GET /api/v1/automations/{id}/actions/execute", s.execute)
+	s.public("POST /api/v1/automations/{id}/actions/execute", s.execute)
 }
 
 func (s *Server) logLevel(status int) slog.Level {

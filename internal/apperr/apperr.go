@@ -23,6 +23,7 @@ const (
 	TooLarge                     // the request body is over the size limit
 	RateLimited                  // the caller is over its rate limit
 	Unavailable                  // a dependency is down; retry later
+	RunFailed                    // a run the caller waited for did not finish
 )
 
 // Stable error codes. They are part of the API contract and listed in the README.
@@ -45,6 +46,9 @@ const (
 	CodeInvalidCursor    = "AUTOMATE-INVALID-CURSOR"
 	CodeSpaceNotFound    = "AUTOMATE-SPACE-NOT-FOUND"
 	CodeSettingsConflict = "AUTOMATE-SETTINGS-CONFLICT"
+	CodeDisabled         = "AUTOMATE-AUTOMATION-DISABLED"
+	CodeNotTriggered     = "AUTOMATE-NOT-TRIGGERED"
+	CodeRunFailed        = "AUTOMATE-RUN-FAILED"
 )
 
 // Error is an error a client may see. Title is a short summary, Detail says

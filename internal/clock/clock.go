@@ -7,9 +7,11 @@ import (
 	"time"
 )
 
-// Clock tells the current time.
+// Clock tells the current time and waits for it.
 type Clock interface {
 	Now() time.Time
+	// After sends the time on the channel once d has passed.
+	After(d time.Duration) <-chan time.Time
 }
 
 // Real is the wall clock.
@@ -18,10 +20,46 @@ type Real struct{}
 // Now returns time.Now().
 func (Real) Now() time.Time { return time.Now() }
 
+// After is time.After.
+func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
 // Fake is a clock that moves only when told to. It is safe for concurrent use.
 type Fake struct {
-	mu  sync.Mutex
-	now time.Time
+	mu      sync.Mutex
+	now     time.Time
+	waiters []waiter
+}
+
+type waiter struct {
+	at time.Time
+	c  chan time.Time
+}
+
+// After returns a channel that receives the fake time once the clock has
+// been moved d past now.
+func (f *Fake) After(d time.Duration) <-chan time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := make(chan time.Time, 1)
+	if d <= 0 {
+		c <- f.now
+		return c
+	}
+	f.waiters = append(f.waiters, waiter{at: f.now.Add(d), c: c})
+	return c
+}
+
+// fire wakes the waiters whose time has come; f.mu is held.
+func (f *Fake) fire() {
+	kept := f.waiters[:0]
+	for _, w := range f.waiters {
+		if !w.at.After(f.now) {
+			w.c <- f.now
+			continue
+		}
+		kept = append(kept, w)
+	}
+	f.waiters = kept
 }
 
 // NewFake returns a Fake clock set to t.
@@ -38,6 +76,7 @@ func (f *Fake) Now() time.Time {
 func (f *Fake) Advance(d time.Duration) {
 	f.mu.Lock()
 	f.now = f.now.Add(d)
+	f.fire()
 	f.mu.Unlock()
 }
 
@@ -45,5 +84,6 @@ func (f *Fake) Advance(d time.Duration) {
 func (f *Fake) Set(t time.Time) {
 	f.mu.Lock()
 	f.now = t
+	f.fire()
 	f.mu.Unlock()
 }

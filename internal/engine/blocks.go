@@ -207,7 +207,13 @@ func (e *Engine) run(ctx context.Context, b *workspace.Block) (map[string]any, a
 			}
 			secs = n
 		}
-		if err := e.opt.Sleeper.Sleep(ctx, time.Duration(secs*float64(time.Second))); err != nil {
+		d := time.Duration(secs * float64(time.Second))
+		if e.opt.ParkAfter > 0 && d >= e.opt.ParkAfter {
+			// Park: the block is done, and Run stops after the checkpoint.
+			s.WakeAt = e.opt.Clock.Now().Add(d)
+			return in, nil, nil
+		}
+		if err := e.opt.Sleeper.Sleep(ctx, d); err != nil {
 			return in, nil, err
 		}
 		return in, nil, nil

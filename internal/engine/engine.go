@@ -105,6 +105,10 @@ type Options struct {
 	// CodeTimeout and CodeMemory bound a CustomCodeBlock3 script.
 	CodeTimeout time.Duration
 	CodeMemory  int64
+	// ParkAfter makes a SleepBlock of at least this long park the run
+	// instead of waiting: Run checkpoints and returns a Result with WakeAt
+	// set, and the caller resumes it then. Zero never parks.
+	ParkAfter time.Duration
 }
 
 // RunError is one entry of a run's error[].
@@ -122,6 +126,9 @@ type Result struct {
 	Output  []any      `json:"output"`
 	Errors  []RunError `json:"error"`
 	Metrics Metrics    `json:"metrics"`
+	// WakeAt is set when the run parked in a SleepBlock: it has not ended,
+	// and continues (Resume) at WakeAt.
+	WakeAt time.Time `json:"wakeAt,omitzero"`
 }
 
 // errStopRun ends a run early as finished (StopBlock).
@@ -201,6 +208,18 @@ func (e *Engine) Run(ctx context.Context) (Result, error) {
 	remaining := e.state.StartedAt.Add(e.opt.MaxDuration).Sub(e.opt.Clock.Now())
 	ctx, cancel := context.WithTimeoutCause(ctx, max(remaining, 0), errRunTooLong)
 	defer cancel()
+	if !e.state.WakeAt.IsZero() {
+		// Resumed from a park: sleep what is left (normally nothing).
+		if d := e.state.WakeAt.Sub(e.opt.Clock.Now()); d > 0 {
+			if e.opt.ParkAfter > 0 && d >= e.opt.ParkAfter {
+				return Result{WakeAt: e.state.WakeAt}, nil
+			}
+			if err := e.opt.Sleeper.Sleep(ctx, d); err != nil {
+				return e.end(e.statusFor(ctx), nil), nil
+			}
+		}
+		e.state.WakeAt = time.Time{}
+	}
 	for {
 		if ctx.Err() != nil {
 			return e.end(e.statusFor(ctx), nil), nil
@@ -235,6 +254,9 @@ func (e *Engine) Run(ctx context.Context) (Result, error) {
 			if err := e.opt.Checkpoints.Checkpoint(ctx, e.state); err != nil {
 				return Result{}, fmt.Errorf("checkpoint: %w", err)
 			}
+		}
+		if !e.state.WakeAt.IsZero() {
+			return Result{WakeAt: e.state.WakeAt}, nil
 		}
 	}
 }

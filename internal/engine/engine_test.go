@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -333,5 +334,60 @@ func TestDebugLog(t *testing.T) {
 	secret := log[strings.Index(log, "secret ("):]
 	if strings.Count(log, "\n#") != len(rec.entries)-1 || strings.Contains(secret, "hunter2") || strings.Contains(log, "loop -1") {
 		t.Errorf("debug log:\n%s", log)
+	}
+}
+
+// TestParkAndResume parks a run in a long SleepBlock: Run returns at once
+// with the wake-up time and a checkpoint after the sleep, and a resume from
+// that checkpoint at the wake-up time runs only the blocks after it.
+func TestParkAndResume(t *testing.T) {
+	t.Parallel()
+	ws, err := workspace.Parse([]byte(`{"blocks":[
+		{"id":"S","type":"StartBlock","name":"Start","inputs":[],"childId":"B"},
+		{"id":"B","type":"ShowBlock","name":"before","inputs":[{"id":"input","value":"b"}],"childId":"Z"},
+		{"id":"Z","type":"SleepBlock","name":"nap","inputs":[{"id":"time","value":"30"}],"childId":"A"},
+		{"id":"A","type":"ShowBlock","name":"after","inputs":[{"id":"input","value":"a"}]}],"variables":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC))
+	noSleep := sleeperFunc(func(context.Context, time.Duration) error {
+		t.Error("a parked sleep must not wait")
+		return nil
+	})
+	rec := &recorder{}
+	opt := Options{Clock: clk, Sleeper: noSleep, Journal: rec, Checkpoints: rec, ParkAfter: time.Second}
+	res, err := New(ws, opt).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := clk.Now().Add(30 * time.Second); !res.WakeAt.Equal(want) || res.Status != "" {
+		t.Fatalf("result %+v, want parked until %v", res, want)
+	}
+	if len(rec.entries) != 3 || rec.entries[2].Name != "nap" {
+		t.Fatalf("journal %+v, want Start, before, nap", rec.entries)
+	}
+	var st State
+	if err := json.Unmarshal(rec.snapshots[len(rec.snapshots)-1], &st); err != nil {
+		t.Fatal(err)
+	}
+	// Resumed early, a run parks again rather than running on.
+	res, _ = Resume(ws, opt, &st).Run(context.Background())
+	if res.WakeAt.IsZero() || len(rec.entries) != 3 {
+		t.Fatalf("an early resume ran on: %+v", res)
+	}
+	clk.Advance(30 * time.Second)
+	if err := json.Unmarshal(rec.snapshots[len(rec.snapshots)-1], &st); err != nil {
+		t.Fatal(err)
+	}
+	res, err = Resume(ws, opt, &st).Run(context.Background())
+	if err != nil || res.Status != StatusFinished {
+		t.Fatalf("resumed: %+v, %v", res, err)
+	}
+	if len(rec.entries) != 4 || rec.entries[3].Name != "after" || rec.entries[3].Seq != 4 {
+		t.Errorf("journal after resume %+v", rec.entries)
+	}
+	if got := fmt.Sprint(res.Output); got != "[b a]" {
+		t.Errorf("output %s, want [b a]", got)
 	}
 }

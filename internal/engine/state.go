@@ -45,6 +45,8 @@ type State struct {
 	Jumps     int64          `json:"jumps,omitempty"`
 	Metrics   Metrics        `json:"metrics"`
 	StartedAt time.Time      `json:"startedAt"`
+	// WakeAt is when a run parked in a SleepBlock continues.
+	WakeAt time.Time `json:"wakeAt,omitzero"`
 }
 
 func newState(ws *workspace.Workspace, inputs any) *State {

@@ -51,6 +51,18 @@ func IsFinal(status string) bool {
 	return false
 }
 
+// Triggers say what started a run; usage counts them apart. The context
+// field cannot, since it only takes the published enum.
+const (
+	TriggerManual    = "manual"    // POST /runs, or a retry of one
+	TriggerTriggered = "triggered" // the run URL
+	TriggerScheduled = "scheduled" // a schedule
+	TriggerWebhook   = "webhook"   // a webhook event
+)
+
+// MaxQueueAge is how long a run may wait as queued before it fails.
+const MaxQueueAge = 14 * 24 * time.Hour
+
 // Run is a stored run. Output, Errors and Metrics are the engine's JSON.
 type Run struct {
 	ID                 string
@@ -72,6 +84,54 @@ type Run struct {
 	StopTime           time.Time
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	Trigger            string
+
+	// Dispatch state: the worker holding the run, until when, and how many
+	// times it has been claimed (the fencing number every write checks).
+	LeaseOwner     string
+	LeaseExpiresAt time.Time
+	Attempt        int64
+	// WakeAt is when a parked (sleeping) run continues; zero when not parked.
+	WakeAt time.Time
+	// Checkpoint is the engine state after the last finished block; only
+	// the dispatcher reads it.
+	Checkpoint json.RawMessage
+	// JournalSeq is the sequence number of the last journal entry.
+	JournalSeq int64
+}
+
+// SortField is a field runs can be listed by.
+type SortField string
+
+// The sort fields of the runs list, per the API reference.
+const (
+	SortID        SortField = "id"
+	SortStatus    SortField = "status"
+	SortStartTime SortField = "startTime"
+)
+
+// SortFields lists every SortField.
+var SortFields = []SortField{SortID, SortStatus, SortStartTime}
+
+// FilterFields are the attributes a runs list filter may name.
+var FilterFields = []string{"status", "context", "startTime", "title", "spaceId", "ownerId", "executedById", "billable"}
+
+// IsNumeric reports whether f sorts by a number (Unix microseconds).
+func (f SortField) IsNumeric() bool { return f == SortStartTime }
+
+// SortValue is r's value in a list sorted by f: a string, or an int64 for
+// times (Unix microseconds, 0 for never).
+func (r *Run) SortValue(f SortField) any {
+	switch f {
+	case SortStatus:
+		return r.Status
+	case SortStartTime:
+		if r.StartTime.IsZero() {
+			return int64(0)
+		}
+		return r.StartTime.UnixMicro()
+	}
+	return r.ID
 }
 
 // Duration is the run's length in whole seconds, 0 until it has stopped.

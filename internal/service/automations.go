@@ -15,19 +15,56 @@ import (
 	"automate/internal/apperr"
 	"automate/internal/automation"
 	"automate/internal/clock"
+	"automate/internal/dispatch"
 	"automate/internal/store"
 )
 
 // Automations is the automations and settings use cases.
 type Automations struct {
-	store  store.Store
-	clock  clock.Clock
-	logger *slog.Logger
+	store    store.Store
+	dispatch *dispatch.Dispatcher
+	clock    clock.Clock
+	logger   *slog.Logger
 }
 
-// NewAutomations returns the use cases over st.
-func NewAutomations(st store.Store, clk clock.Clock, logger *slog.Logger) *Automations {
-	return &Automations{store: st, clock: clk, logger: logger}
+// NewAutomations returns the use cases over st; d (which may be nil when
+// nothing executes runs) is told when runs are removed with their
+// automation's history, so that it interrupts those executing.
+func NewAutomations(st store.Store, d *dispatch.Dispatcher, clk clock.Clock, logger *slog.Logger) *Automations {
+	return &Automations{store: st, dispatch: d, clock: clk, logger: logger}
+}
+
+// removeHistory deletes an automation's runs (or, with the automation,
+// lets the cascade do it) and returns the live ones, whose execution
+// must be interrupted after commit.
+func removeHistory(ctx context.Context, tx store.Tx, a *automation.Automation, withAutomation bool) ([]string, error) {
+	live, err := tx.LiveRuns(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	if withAutomation {
+		err = tx.DeleteAutomation(ctx, a.TenantID, a.ID)
+	} else {
+		err = tx.DeleteRunHistory(ctx, a.TenantID, a.ID)
+	}
+	ids := make([]string, len(live))
+	for i, r := range live {
+		ids[i] = r.ID
+	}
+	return ids, err
+}
+
+// interrupt stops the execution of removed runs.
+func (s *Automations) interrupt(ids []string) {
+	if s.dispatch == nil {
+		return
+	}
+	for _, id := range ids {
+		s.dispatch.Cancel(id)
+	}
+	if len(ids) > 0 {
+		s.dispatch.Notify()
+	}
 }
 
 // authorize turns a policy decision into an error: Hidden becomes NotFound
@@ -103,7 +140,7 @@ func (s *Automations) modify(ctx context.Context, p access.Principal, id string,
 	fn func(tx store.Tx, a *automation.Automation) error) (*automation.Automation, error) {
 	var out *automation.Automation
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
-		a, err := tx.GetAutomation(ctx, p.TenantID, id)
+		a, err := tx.LockAutomation(ctx, p.TenantID, id)
 		if err != nil {
 			return err
 		}
@@ -135,11 +172,18 @@ func (s *Automations) Update(ctx context.Context, p access.Principal, id string,
 	})
 }
 
-// Delete removes an automation and its run history.
+// Delete removes an automation and its run history; its live runs stop
+// first (queued ones never start, executing ones are interrupted).
 func (s *Automations) Delete(ctx context.Context, p access.Principal, id string) error {
+	var live []string
 	_, err := s.modify(ctx, p, id, access.DeleteAutomation, func(tx store.Tx, a *automation.Automation) error {
-		return tx.DeleteAutomation(ctx, a.TenantID, a.ID)
+		var err error
+		live, err = removeHistory(ctx, tx, a, true)
+		return err
 	})
+	if err == nil {
+		s.interrupt(live)
+	}
 	return err
 }
 
@@ -189,14 +233,19 @@ func (s *Automations) ChangeOwner(ctx context.Context, p access.Principal, id, u
 	if err := automation.ValidateUserID(userID); err != nil {
 		return err
 	}
+	var live []string
 	_, err := s.modify(ctx, p, id, access.ChangeOwner, func(tx store.Tx, a *automation.Automation) error {
-		if err := tx.DeleteRunHistory(ctx, a.TenantID, a.ID); err != nil {
+		var err error
+		if live, err = removeHistory(ctx, tx, a, false); err != nil {
 			return err
 		}
 		a.OwnerID, a.UpdatedAt = userID, s.now()
 		a.LastRunID, a.LastRunAt, a.LastRunStatus = "", time.Time{}, ""
 		return tx.UpdateAutomation(ctx, a)
 	})
+	if err == nil {
+		s.interrupt(live)
+	}
 	return err
 }
 

@@ -37,10 +37,21 @@ type Page struct {
 	PrevCursor string
 }
 
-// ParseSort reads "+field", "-field" or "field".
+// ParseSort reads "+field", "-field" or "field" for the automations list.
 func ParseSort(s string) (automation.SortField, bool, error) {
+	names := make([]string, len(automation.SortFields))
+	for i, f := range automation.SortFields {
+		names[i] = string(f)
+	}
+	f, desc, err := parseSort(s, names)
+	return automation.SortField(f), desc, err
+}
+
+// parseSort reads "+field", "-field" or "field", one of fields; empty is
+// the first field ascending.
+func parseSort(s string, fields []string) (string, bool, error) {
 	if s == "" {
-		return automation.SortID, false, nil
+		return fields[0], false, nil
 	}
 	desc := false
 	switch s[0] {
@@ -49,25 +60,21 @@ func ParseSort(s string) (automation.SortField, bool, error) {
 	case '+':
 		s = s[1:]
 	}
-	for _, f := range automation.SortFields {
-		if string(f) == s {
+	for _, f := range fields {
+		if f == s {
 			return f, desc, nil
 		}
 	}
-	names := make([]string, len(automation.SortFields))
-	for i, f := range automation.SortFields {
-		names[i] = string(f)
-	}
-	return "", false, apperr.InvalidParameter("sort must be one of %s, with an optional + or - prefix", strings.Join(names, ", "))
+	return "", false, apperr.InvalidParameter("sort must be one of %s, with an optional + or - prefix", strings.Join(fields, ", "))
 }
 
 // cursor is what an opaque cursor holds.
 type cursor struct {
-	Sort     automation.SortField `json:"s"`
-	Desc     bool                 `json:"d,omitempty"`
-	Value    any                  `json:"v"`
-	ID       string               `json:"i"`
-	Backward bool                 `json:"b,omitempty"`
+	Sort     string `json:"s"`
+	Desc     bool   `json:"d,omitempty"`
+	Value    any    `json:"v"`
+	ID       string `json:"i"`
+	Backward bool   `json:"b,omitempty"`
 }
 
 func encodeCursor(c cursor) string {
@@ -75,8 +82,9 @@ func encodeCursor(c cursor) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// decodeCursor reads a cursor and checks that it belongs to this sort.
-func decodeCursor(s string, sort automation.SortField, desc bool) (cursor, error) {
+// decodeCursor reads a cursor and checks that it belongs to this sort;
+// numeric says whether the sort's values are numbers.
+func decodeCursor(s string, sort string, numeric, desc bool) (cursor, error) {
 	var c cursor
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(raw) > 4096 {
@@ -92,12 +100,12 @@ func decodeCursor(s string, sort automation.SortField, desc bool) (cursor, error
 	}
 	switch v := c.Value.(type) {
 	case string:
-		if sort.IsNumeric() {
+		if numeric {
 			return c, apperr.InvalidCursor("cursor does not fit sort %q", sort)
 		}
 	case json.Number:
 		n, err := v.Int64()
-		if err != nil || !sort.IsNumeric() {
+		if err != nil || !numeric {
 			return c, apperr.InvalidCursor("cursor does not fit sort %q", sort)
 		}
 		c.Value = n
@@ -105,6 +113,83 @@ func decodeCursor(s string, sort automation.SortField, desc bool) (cursor, error
 		return c, apperr.InvalidCursor("cursor is not one this server issued")
 	}
 	return c, nil
+}
+
+// keyset is a list request, parsed: what every list of this API takes.
+type keyset struct {
+	sort     string
+	numeric  bool
+	desc     bool
+	filter   scim.Expr
+	after    *automation.Position
+	backward bool
+	limit    int
+}
+
+// parseKeyset reads a list request for a list sortable by fields.
+func parseKeyset(lp ListParams, fields []string, numeric func(string) bool, defaultLimit int) (keyset, error) {
+	var ks keyset
+	ks.limit = lp.Limit
+	if ks.limit == 0 {
+		ks.limit = defaultLimit
+	}
+	if ks.limit < 1 || ks.limit > MaxListLimit {
+		return ks, apperr.InvalidParameter("limit must be between 1 and %d, got %d", MaxListLimit, lp.Limit)
+	}
+	var err error
+	if ks.sort, ks.desc, err = parseSort(lp.Sort, fields); err != nil {
+		return ks, err
+	}
+	ks.numeric = numeric(ks.sort)
+	if lp.Filter != "" {
+		if ks.filter, err = scim.Parse(lp.Filter); err != nil {
+			return ks, apperr.E(apperr.Invalid, apperr.CodeInvalidFilter, "Invalid filter", "%v", err)
+		}
+	}
+	if lp.Cursor != "" {
+		c, err := decodeCursor(lp.Cursor, ks.sort, ks.numeric, ks.desc)
+		if err != nil {
+			return ks, err
+		}
+		ks.after = &automation.Position{Value: c.Value, ID: c.ID}
+		ks.backward = c.Backward
+	}
+	return ks, nil
+}
+
+// finishPage trims the one extra row a query asked for (it tells whether
+// there is more in the direction of travel) and makes the cursors.
+func finishPage[T any](items []T, ks keyset, pos func(T) automation.Position) (out []T, next, prev string) {
+	more := len(items) > ks.limit
+	if more {
+		if ks.backward {
+			items = items[1:] // the extra row is the farthest back
+		} else {
+			items = items[:ks.limit]
+		}
+	}
+	if len(items) == 0 {
+		return items, "", ""
+	}
+	at := func(it T, backward bool) string {
+		p := pos(it)
+		return encodeCursor(cursor{Sort: ks.sort, Desc: ks.desc, Value: p.Value, ID: p.ID, Backward: backward})
+	}
+	first, last := items[0], items[len(items)-1]
+	if ks.backward {
+		next = at(last, false)
+		if more {
+			prev = at(first, true)
+		}
+	} else {
+		if more {
+			next = at(last, false)
+		}
+		if ks.after != nil {
+			prev = at(first, true)
+		}
+	}
+	return items, next, prev
 }
 
 // List returns one page of the automations p may see: its own, or with
@@ -119,65 +204,23 @@ func (s *Automations) List(ctx context.Context, p access.Principal, lp ListParam
 	} else if err := authorize(p, access.ListOwnAutomations, "", ""); err != nil {
 		return Page{}, err
 	}
-	limit := lp.Limit
-	if limit == 0 {
-		limit = DefaultListLimit
+	names := make([]string, len(automation.SortFields))
+	for i, f := range automation.SortFields {
+		names[i] = string(f)
 	}
-	if limit < 1 || limit > MaxListLimit {
-		return Page{}, apperr.InvalidParameter("limit must be between 1 and %d, got %d", MaxListLimit, lp.Limit)
-	}
-	var err error
-	if q.Sort, q.Desc, err = ParseSort(lp.Sort); err != nil {
+	ks, err := parseKeyset(lp, names, func(f string) bool { return automation.SortField(f).IsNumeric() }, DefaultListLimit)
+	if err != nil {
 		return Page{}, err
 	}
-	if lp.Filter != "" {
-		if q.Filter, err = scim.Parse(lp.Filter); err != nil {
-			return Page{}, apperr.E(apperr.Invalid, apperr.CodeInvalidFilter, "Invalid filter", "%v", err)
-		}
-	}
-	if lp.Cursor != "" {
-		c, err := decodeCursor(lp.Cursor, q.Sort, q.Desc)
-		if err != nil {
-			return Page{}, err
-		}
-		q.After = &automation.Position{Value: c.Value, ID: c.ID}
-		q.Backward = c.Backward
-	}
-	// One extra row tells whether there is more in the direction of travel.
-	q.Limit = limit + 1
+	q.Sort, q.Desc, q.Filter, q.After, q.Backward = automation.SortField(ks.sort), ks.desc, ks.filter, ks.after, ks.backward
+	q.Limit = ks.limit + 1
 	items, err := s.store.ListAutomations(ctx, q)
 	if err != nil {
 		return Page{}, err
 	}
-	more := len(items) > limit
-	if more {
-		if q.Backward {
-			items = items[1:] // the extra row is the farthest back
-		} else {
-			items = items[:limit]
-		}
-	}
-	page := Page{Items: items}
-	if len(items) == 0 {
-		return page, nil
-	}
-	at := func(a *automation.Automation, backward bool) string {
-		pos := automation.PositionOf(a, q.Sort)
-		return encodeCursor(cursor{Sort: q.Sort, Desc: q.Desc, Value: pos.Value, ID: pos.ID, Backward: backward})
-	}
-	first, last := items[0], items[len(items)-1]
-	if q.Backward {
-		page.NextCursor = at(last, false)
-		if more {
-			page.PrevCursor = at(first, true)
-		}
-	} else {
-		if more {
-			page.NextCursor = at(last, false)
-		}
-		if q.After != nil {
-			page.PrevCursor = at(first, true)
-		}
-	}
+	var page Page
+	page.Items, page.NextCursor, page.PrevCursor = finishPage(items, ks, func(a *automation.Automation) automation.Position {
+		return automation.PositionOf(a, q.Sort)
+	})
 	return page, nil
 }

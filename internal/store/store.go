@@ -5,6 +5,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"automate/internal/automation"
@@ -35,8 +36,36 @@ type Reader interface {
 	ListAutomations(ctx context.Context, q ListQuery) ([]*automation.Automation, error)
 	// GetSettings returns the tenant's settings, or the defaults.
 	GetSettings(ctx context.Context, tenantID string) (automation.Settings, error)
-	// GetRun reads one run of an automation.
+	// RunURLCandidates finds the automations (of any tenant) whose id or
+	// name is idOrName, oldest first; the run URL picks the one whose
+	// execution token matches.
+	RunURLCandidates(ctx context.Context, idOrName string) ([]*automation.Automation, error)
+	// GetRun reads one run of an automation (without its checkpoint).
 	GetRun(ctx context.Context, tenantID, automationID, id string) (*run.Run, error)
+	// ListRuns returns a keyset page of one automation's runs.
+	ListRuns(ctx context.Context, q RunListQuery) ([]*run.Run, error)
+	// RunJournal returns a run's journal entries in order.
+	RunJournal(ctx context.Context, runID string) ([]JournalEntry, error)
+	// QueuedAutomations lists automations with queued runs, those with the
+	// oldest queued run first. It is a hint: claims recheck in a transaction.
+	QueuedAutomations(ctx context.Context, limit int) ([]AutomationRef, error)
+	// The dispatcher's hints; what it acts on it rechecks in a transaction.
+	// ExpiredLeases lists live runs whose lease ended before now.
+	ExpiredLeases(ctx context.Context, now time.Time, limit int) ([]*run.Run, error)
+	// DueParked lists parked runs whose wake-up time is at or before now.
+	DueParked(ctx context.Context, now time.Time, limit int) ([]*run.Run, error)
+	// NextWake is the earliest wake-up time of a parked run (zero if none).
+	NextWake(ctx context.Context) (time.Time, error)
+	// StaleQueued lists queued runs created before the given time.
+	StaleQueued(ctx context.Context, before time.Time, limit int) ([]*run.Run, error)
+	// RetentionCandidates lists automations holding more than keepRuns
+	// runs or keepBytes of journal.
+	RetentionCandidates(ctx context.Context, keepRuns int, keepBytes int64, limit int) ([]string, error)
+	// QueueDepth counts queued runs.
+	QueueDepth(ctx context.Context) (int64, error)
+	// ListUsage returns the tenant's daily usage rows in [From, To], by day
+	// and then automation.
+	ListUsage(ctx context.Context, tenantID string, from, to string) ([]UsageRow, error)
 }
 
 // Tx is a write transaction. Its reads see its own writes.
@@ -45,7 +74,42 @@ type Tx interface {
 	InsertAutomation(ctx context.Context, a *automation.Automation) error
 	UpdateAutomation(ctx context.Context, a *automation.Automation) error
 	DeleteAutomation(ctx context.Context, tenantID, id string) error
+	// LockAutomation reads an automation and holds it until commit: run
+	// creation, claims and stops of one automation's runs serialise on it.
+	LockAutomation(ctx context.Context, tenantID, id string) (*automation.Automation, error)
+	// SetLastRun points an automation at its latest run.
+	SetLastRun(ctx context.Context, r *run.Run) error
 	InsertRun(ctx context.Context, r *run.Run) error
+	// CountRuns counts an automation's live runs that hold a slot
+	// (starting, running, must stop) and its queued ones.
+	CountRuns(ctx context.Context, automationID string) (RunCounts, error)
+	// ClaimQueued moves the oldest n queued runs of an automation to
+	// running under lease l (the automation's lastRunStatus follows), and
+	// returns them with their checkpoints.
+	ClaimQueued(ctx context.Context, automationID string, n int, l Lease) ([]*run.Run, error)
+	// Reclaim takes over a live run whose lease expired or whose wake-up
+	// time came, if it still has the given attempt; it returns nil when
+	// another worker got there first.
+	Reclaim(ctx context.Context, runID string, attempt int64, l Lease) (*run.Run, error)
+	// LiveRuns lists an automation's live runs.
+	LiveRuns(ctx context.Context, automationID string) ([]*run.Run, error)
+	// SaveProgress writes a worker's progress if it still holds the run
+	// (same attempt and owner), and returns the run's status, so that the
+	// worker learns of a stop request. ErrLeaseLost when it does not.
+	SaveProgress(ctx context.Context, p Progress) (string, error)
+	// RenewLeases extends every lease owner holds and returns the ids and
+	// statuses of the runs it still holds.
+	RenewLeases(ctx context.Context, owner string, until, now time.Time) (map[string]string, error)
+	// SetRunStatus moves a run that no worker is executing from status
+	// from to status to; false when it was not in from (any more).
+	SetRunStatus(ctx context.Context, r *run.Run, from string, to Transition) (bool, error)
+	// EndRun records how a run ended if the worker still holds it, adds
+	// its usage, and updates the automation's lastRunStatus when it is the
+	// latest run. ErrLeaseLost when the worker does not hold it.
+	EndRun(ctx context.Context, e Ending) error
+	// PruneRuns deletes up to batch of an automation's oldest finished runs
+	// beyond keepRuns runs and keepBytes of journal; it returns how many.
+	PruneRuns(ctx context.Context, automationID string, keepRuns int, keepBytes int64, batch int) (int, error)
 	// DeleteRunHistory removes every run of an automation, with its journal.
 	DeleteRunHistory(ctx context.Context, tenantID, automationID string) error
 	// LockSettings reads the tenant's settings and holds them until commit,
@@ -55,6 +119,105 @@ type Tx interface {
 	// MaxConcurrentRunsInUse is the highest maxConcurrentRuns of any of the
 	// tenant's automations, or 0 when it has none.
 	MaxConcurrentRunsInUse(ctx context.Context, tenantID string) (int, error)
+}
+
+// ErrLeaseLost is returned for a write by a worker that no longer holds
+// the run: another worker took it over, or it was deleted.
+var ErrLeaseLost = errors.New("the run's lease was lost")
+
+// RunListQuery selects a page of one automation's runs by keyset.
+type RunListQuery struct {
+	TenantID     string
+	AutomationID string
+	Filter       scim.Expr
+	Sort         run.SortField
+	Desc         bool
+	After        *automation.Position
+	Backward     bool
+	Limit        int
+}
+
+// RunCounts are an automation's runs by kind of live status.
+type RunCounts struct {
+	Active int // starting, running, must stop
+	Queued int
+}
+
+// AutomationRef names an automation.
+type AutomationRef struct {
+	TenantID string
+	ID       string
+}
+
+// Lease is a worker's claim: who holds the runs, until when, and now.
+type Lease struct {
+	Owner string
+	Until time.Time
+	Now   time.Time
+}
+
+// JournalEntry is one journal row: the engine's entry as JSON.
+type JournalEntry struct {
+	Seq   int64
+	Entry []byte
+}
+
+// Progress is a worker's write after a block.
+type Progress struct {
+	RunID   string
+	Attempt int64
+	Lease   Lease
+	// Checkpoint is the engine state to resume from.
+	Checkpoint []byte
+	Journal    []JournalEntry
+	// WakeAt, when set, parks the run: it releases the lease and is taken
+	// up again at WakeAt.
+	WakeAt time.Time
+}
+
+// Transition is a status change of a run nobody executes.
+type Transition struct {
+	Status string
+	Now    time.Time
+	// Errors replaces the run's error list when set (JSON).
+	Errors []byte
+	// Usage is added when the run ends with this transition.
+	Usage *Usage
+}
+
+// Ending is how a run ended.
+type Ending struct {
+	Run     *run.Run // the run as claimed (id, tenant, automation, attempt, lease owner)
+	Status  string
+	Title   string
+	Output  []byte
+	Errors  []byte
+	Metrics []byte
+	Journal []JournalEntry
+	Now     time.Time
+	Usage   *Usage
+}
+
+// Usage is what one ended run adds to its day's aggregates.
+type Usage struct {
+	TenantID       string
+	Day            string // YYYY-MM-DD, UTC
+	AutomationID   string
+	Runs           int64
+	ScheduledRuns  int64
+	TriggeredRuns  int64
+	WebhookRuns    int64
+	DurationMicros int64
+	BandwidthIn    int64
+	BandwidthOut   int64
+}
+
+// UsageRow is one day's usage of one automation, with the automation's
+// name and owner when it still exists.
+type UsageRow struct {
+	Usage
+	Name    string
+	OwnerID string
 }
 
 // ListQuery selects a page of automations by keyset.

@@ -153,3 +153,9 @@ type sqliteTx struct {
 func (t *sqliteTx) LockSettings(ctx context.Context, tenantID string) (automation.Settings, error) {
 	return t.GetSettings(ctx, tenantID)
 }
+
+// LockAutomation reads an automation. The one writer connection already
+// serialises every transaction, so there is nothing more to lock.
+func (t *sqliteTx) LockAutomation(ctx context.Context, tenantID, id string) (*automation.Automation, error) {
+	return t.GetAutomation(ctx, tenantID, id)
+}

@@ -218,3 +218,22 @@ func mustAffect(res sql.Result, format string, args ...any) error {
 	}
 	return nil
 }
+
+// RunURLCandidates finds automations by id or name, across tenants.
+func (q Queries) RunURLCandidates(ctx context.Context, idOrName string) ([]*automation.Automation, error) {
+	rows, err := q.DB.QueryContext(ctx, "SELECT "+AutomationColumns+` FROM automations WHERE id = $1
+		UNION SELECT `+AutomationColumns+" FROM automations WHERE name = $1 ORDER BY id LIMIT 20", idOrName)
+	if err != nil {
+		return nil, apperr.Internalf(err, "find automation")
+	}
+	defer rows.Close()
+	var out []*automation.Automation
+	for rows.Next() {
+		a, err := scanAutomation(rows)
+		if err != nil {
+			return nil, apperr.Internalf(err, "find automation")
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,503 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"automate/internal/token"
+)
+
+// block is one block of a test workspace; flow chains them.
+type block map[string]any
+
+func input(id string, v any) map[string]any { return map[string]any{"id": id, "value": v} }
+
+// flow returns a workspace whose StartBlock (run mode, extra inputs) is
+// followed by blocks, chained in order. A block's "id" defaults to B<n>.
+func flow(runMode string, startInputs []any, blocks ...block) map[string]any {
+	start := block{"id": "S", "type": "StartBlock", "name": "Start",
+		"inputs": append([]any{input("run_mode", runMode)}, startInputs...)}
+	all := []any{start}
+	prev := start
+	for i, bl := range blocks {
+		if bl["id"] == nil {
+			bl["id"] = fmt.Sprintf("B%d", i+1)
+		}
+		if bl["inputs"] == nil {
+			bl["inputs"] = []any{}
+		}
+		prev["childId"] = bl["id"]
+		prev = bl
+		all = append(all, bl)
+	}
+	return map[string]any{"blocks": all, "variables": []any{}}
+}
+
+func show(name string, v any) block {
+	return block{"type": "ShowBlock", "name": name, "inputs": []any{input("input", v)}}
+}
+
+func sleep(secs string) block {
+	return block{"type": "SleepBlock", "name": "nap", "inputs": []any{input("time", secs)}}
+}
+
+func callURL(url string) block {
+	return block{"type": "CallUrlBlock", "name": "call", "inputs": []any{input("url", url), input("method", "POST"),
+		input("body", map[string]any{"n": "{$.Start.n}"}), input("timeout", "60")}}
+}
+
+// gate is an outside server whose calls wait until released; it records
+// how many were in flight at most and the order they came in.
+type gate struct {
+	*httptest.Server
+	release  chan struct{}
+	arrived  chan int
+	active   atomic.Int32
+	maxSeen  atomic.Int32
+	mu       sync.Mutex
+	arrivals []int
+}
+
+func newGate(t *testing.T) *gate {
+	g := &gate{release: make(chan struct{}), arrived: make(chan int, 100)}
+	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			N int `json:"n"`
+		}
+		json.NewDecoder(r.Body).Decode(&body)
+		n := g.active.Add(1)
+		for {
+			m := g.maxSeen.Load()
+			if n <= m || g.maxSeen.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		g.mu.Lock()
+		g.arrivals = append(g.arrivals, body.N)
+		g.mu.Unlock()
+		g.arrived <- body.N
+		select {
+		case <-g.release:
+		case <-r.Context().Done():
+		}
+		g.active.Add(-1)
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	t.Cleanup(func() {
+		g.open()
+		g.Close()
+	})
+	return g
+}
+
+var gateOpen sync.Map
+
+// open lets every call through, now and later.
+func (g *gate) open() {
+	if _, loaded := gateOpen.LoadOrStore(g, true); !loaded {
+		close(g.release)
+	}
+}
+
+// wait waits for a call to arrive and returns its n.
+func (g *gate) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case n := <-g.arrived:
+		return n
+	case <-time.After(10 * time.Second):
+		t.Fatal("no call arrived at the outside server")
+		return 0
+	}
+}
+
+type runBody struct {
+	ID                 string            `json:"id"`
+	Status             string            `json:"status"`
+	Context            string            `json:"context"`
+	Title              string            `json:"title"`
+	Error              []json.RawMessage `json:"error"`
+	Metrics            map[string]any    `json:"metrics"`
+	OwnerID            string            `json:"ownerId"`
+	ExecutedByID       string            `json:"executedById"`
+	StartTime          *string           `json:"startTime"`
+	StopTime           *string           `json:"stopTime"`
+	ScheduledStartTime *string           `json:"scheduledStartTime"`
+	Duration           *int64            `json:"duration"`
+}
+
+type runList struct {
+	Data  []runBody `json:"data"`
+	Links struct {
+		Next *struct {
+			Href string `json:"href"`
+		} `json:"next"`
+	} `json:"links"`
+}
+
+func (b *bundle) startRun(bearer, automationID string, inputs any) runBody {
+	b.t.Helper()
+	body := map[string]any{"context": "api"}
+	if inputs != nil {
+		body["inputs"] = inputs
+	}
+	var r runBody
+	b.post(base+"/"+automationID+"/runs", bearer, body).decode(b.t, http.StatusCreated, &r)
+	return r
+}
+
+// waitRun waits (on the dispatcher's signal, not by polling) for a run
+// to end and reads it through the API.
+func (b *bundle) waitRun(bearer, automationID, runID string) runBody {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := b.dispatch.Wait(ctx, token.DefaultTenant, automationID, runID); err != nil {
+		b.t.Fatalf("run %s did not end: %v", runID, err)
+	}
+	var r runBody
+	b.get(base+"/"+automationID+"/runs/"+runID, bearer).decode(b.t, http.StatusOK, &r)
+	return r
+}
+
+// benchFlow is Start → Variable → IfElse → Show, the workload of the
+// throughput benchmark.
+func benchFlow() map[string]any {
+	return map[string]any{
+		"blocks": []any{
+			block{"id": "S", "type": "StartBlock", "name": "Start", "inputs": []any{input("run_mode", "manual")}, "childId": "V"},
+			block{"id": "V", "type": "VariableBlock", "name": "setN", "inputs": []any{}, "variableGuid": "g-n", "childId": "I",
+				"operations": []any{map[string]any{"id": "set_value", "key": "k1", "name": "set_value", "value": "{$.Start.n}"}}},
+			block{"id": "I", "type": "IfElseBlock", "name": "big", "childTrueId": "T", "childFalseId": "F",
+				"inputs": []any{input("conditions", map[string]any{"mode": "all",
+					"conditions": []any{map[string]any{"input1": "{$.n}", "operator": ">", "input2": "3"}}})}},
+			block{"id": "T", "type": "ShowBlock", "name": "yes", "inputs": []any{input("input", "big {$.n}")}},
+			block{"id": "F", "type": "ShowBlock", "name": "no", "inputs": []any{input("input", "small {$.n}")}},
+		},
+		"variables": []any{map[string]any{"guid": "g-n", "name": "n", "type": "number"}},
+	}
+}
+
+// TestRunLifecycle takes one run from POST /runs to finished and reads it
+// every way the API offers.
+func TestRunLifecycle(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "flow", "workspace": benchFlow()})
+	r := b.startRun(alice, a.ID, map[string]any{"n": 5})
+	if r.Context != "api_async" || r.ExecutedByID != "alice" || r.OwnerID != "alice" {
+		t.Errorf("new run %+v", r)
+	}
+	if r.Status != "running" && r.Status != "queued" {
+		t.Errorf("new run status %q", r.Status)
+	}
+	got := b.waitRun(alice, a.ID, r.ID)
+	if got.Status != "finished" || got.StartTime == nil || got.StopTime == nil || len(got.Error) != 0 {
+		t.Fatalf("ended run %+v", got)
+	}
+	if _, ok := got.Metrics["totalApiCalls"]; !ok {
+		t.Errorf("metrics %v", got.Metrics)
+	}
+	var list runList
+	b.get(base+"/"+a.ID+"/runs", alice).decode(t, http.StatusOK, &list)
+	if len(list.Data) != 1 || list.Data[0].ID != r.ID || list.Data[0].Duration == nil {
+		t.Errorf("runs list %+v", list)
+	}
+	var auto struct {
+		LastRunStatus string `json:"lastRunStatus"`
+		LastRunAt     string `json:"lastRunAt"`
+	}
+	b.get(base+"/"+a.ID, alice).decode(t, http.StatusOK, &auto)
+	if auto.LastRunStatus != "finished" || auto.LastRunAt == "" {
+		t.Errorf("automation after its run: %+v", auto)
+	}
+	res := b.get(base+"/"+a.ID+"/runs/"+r.ID+"/debug", alice)
+	res.wantStatus(t, http.StatusOK)
+	log := string(res.body)
+	for _, want := range []string{"setN", "big", "yes", `big 5`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("debug log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "small") {
+		t.Errorf("debug log shows a block that did not run:\n%s", log)
+	}
+	var exp struct {
+		URL string `json:"url"`
+	}
+	b.post(base+"/"+a.ID+"/runs/"+r.ID+"/actions/export", alice, nil).decode(t, http.StatusOK, &exp)
+	if !strings.HasSuffix(exp.URL, "/runs/"+r.ID+"/debug") || !strings.HasPrefix(exp.URL, b.url) {
+		t.Errorf("export url %q", exp.URL)
+	}
+	// Another user cannot see the run; a wrong run id is 404.
+	b.get(base+"/"+a.ID+"/runs/"+r.ID, b.creator("bob")).wantError(t, http.StatusNotFound, "HTTP-404")
+	b.get(base+"/"+a.ID+"/runs/nope", alice).wantError(t, http.StatusNotFound, "HTTP-404")
+}
+
+// TestRunBadInput checks POST /runs validation and the disabled state.
+func TestRunBadInput(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "flow", "workspace": benchFlow()})
+	p := base + "/" + a.ID + "/runs"
+	b.post(p, alice, map[string]any{"context": "editor"}).wantError(t, http.StatusBadRequest, "AUTOMATE-VALIDATION")
+	b.post(p, alice, map[string]any{}).wantError(t, http.StatusBadRequest, "AUTOMATE-VALIDATION")
+	b.post(p, alice, map[string]any{"context": "api", "inputs": []int{1}}).wantError(t, http.StatusBadRequest, "AUTOMATE-VALIDATION")
+	b.post(p, alice, "{").wantError(t, http.StatusBadRequest, "AUTOMATE-INVALID-JSON")
+	b.get(p+"?limit=201", alice).wantError(t, http.StatusBadRequest, "AUTOMATE-INVALID-PARAMETER")
+	b.get(p+"?sort=name", alice).wantError(t, http.StatusBadRequest, "AUTOMATE-INVALID-PARAMETER")
+	b.get(p+"?filter="+q(`name eq "x"`), alice).wantError(t, http.StatusBadRequest, "AUTOMATE-INVALID-FILTER")
+	b.get(p+"?filter="+q(`startTime gt "yesterday"`), alice).wantError(t, http.StatusBadRequest, "AUTOMATE-INVALID-FILTER")
+	b.post(base+"/nope/runs", alice, map[string]any{"context": "api"}).wantError(t, http.StatusNotFound, "HTTP-404")
+	b.post(p, b.creator("bob"), map[string]any{"context": "api"}).wantError(t, http.StatusNotFound, "HTTP-404")
+	b.post(base+"/"+a.ID+"/actions/disable", alice, nil).wantStatus(t, http.StatusNoContent)
+	b.post(p, alice, map[string]any{"context": "api"}).wantError(t, http.StatusBadRequest, "AUTOMATE-AUTOMATION-DISABLED")
+}
+
+// TestConcurrencyLimit creates 10 runs at once of automations limited to
+// 1 and 3 live runs: never more run at once, all finish, and they start
+// in creation order.
+func TestConcurrencyLimit(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []int{1, 3} {
+		t.Run(fmt.Sprint(limit), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t).with(t)
+			g := newGate(t)
+			alice := b.creator("alice")
+			a := b.create(alice, map[string]any{"name": "limited", "maxConcurrentRuns": limit,
+				"workspace": flow("manual", nil, callURL(g.URL), show("out", "{$.Start.n}"))})
+			var runs []runBody
+			for i := range 10 {
+				runs = append(runs, b.startRun(alice, a.ID, map[string]any{"n": i}))
+			}
+			// The first `limit` runs reach the outside server; the rest wait.
+			for range limit {
+				g.wait(t)
+			}
+			var list runList
+			b.get(base+"/"+a.ID+"/runs?limit=20&filter="+q(`status eq "queued"`), alice).decode(t, http.StatusOK, &list)
+			if len(list.Data) != 10-limit {
+				t.Errorf("%d queued runs, want %d", len(list.Data), 10-limit)
+			}
+			g.open()
+			for _, r := range runs {
+				if got := b.waitRun(alice, a.ID, r.ID); got.Status != "finished" {
+					t.Errorf("run %s ended %s", r.ID, got.Status)
+				}
+			}
+			if m := g.maxSeen.Load(); m > int32(limit) {
+				t.Errorf("%d runs were live at once, limit %d", m, limit)
+			}
+			g.mu.Lock()
+			arrivals := slices.Clone(g.arrivals)
+			g.mu.Unlock()
+			if len(arrivals) != 10 {
+				t.Fatalf("arrivals %v", arrivals)
+			}
+			// FIFO: a run never starts before one created earlier than it,
+			// beyond the limit's worth of overlap.
+			for i, n := range arrivals {
+				if n > i+limit-1 {
+					t.Errorf("run %d started as the %dth (arrivals %v)", n, i, arrivals)
+				}
+			}
+		})
+	}
+}
+
+// TestQueueCap refuses runs beyond the queue's cap as exceeded limit.
+func TestQueueCap(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(o *setupOpts) { o.dispatch.QueueCap = 2 })
+	g := newGate(t)
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "capped", "workspace": flow("manual", nil, callURL(g.URL))})
+	first := b.startRun(alice, a.ID, nil)
+	g.wait(t)
+	q1, q2 := b.startRun(alice, a.ID, nil), b.startRun(alice, a.ID, nil)
+	over := b.startRun(alice, a.ID, nil)
+	if q1.Status != "queued" || q2.Status != "queued" || over.Status != "exceeded limit" {
+		t.Fatalf("statuses %s %s %s", q1.Status, q2.Status, over.Status)
+	}
+	if len(over.Error) != 1 || over.StopTime == nil {
+		t.Errorf("refused run %+v", over)
+	}
+	g.open()
+	for _, r := range []runBody{first, q1, q2} {
+		if got := b.waitRun(alice, a.ID, r.ID); got.Status != "finished" {
+			t.Errorf("run ended %s", got.Status)
+		}
+	}
+}
+
+// TestStopRuns stops a queued run, a run waiting on a call, and runs in a
+// 30 s sleep (parked, and held by a worker): each is stopped at once.
+func TestStopRuns(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	g := newGate(t)
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "stoppable", "workspace": flow("manual", nil, callURL(g.URL), show("out", "done"))})
+	running := b.startRun(alice, a.ID, nil)
+	g.wait(t)
+	queued := b.startRun(alice, a.ID, nil)
+	stop := func(r runBody) {
+		b.post(base+"/"+a.ID+"/runs/"+r.ID+"/actions/stop", alice, nil).wantStatus(t, http.StatusNoContent)
+	}
+	stop(queued)
+	var got runBody
+	b.get(base+"/"+a.ID+"/runs/"+queued.ID, alice).decode(t, http.StatusOK, &got)
+	if got.Status != "stopped" {
+		t.Errorf("stopped queued run is %s", got.Status)
+	}
+	stop(running)
+	if got := b.waitRun(alice, a.ID, running.ID); got.Status != "stopped" {
+		t.Errorf("stopped running run is %s", got.Status)
+	}
+	stop(running) // stopping an ended run changes nothing
+	if got := b.waitRun(alice, a.ID, running.ID); got.Status != "stopped" {
+		t.Errorf("run is %s after a second stop", got.Status)
+	}
+
+	for _, parkAfter := range []time.Duration{time.Second, time.Hour} {
+		t.Run(fmt.Sprint("park after ", parkAfter), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, func(o *setupOpts) { o.dispatch.ParkAfter = parkAfter }).with(t)
+			alice := b.creator("alice")
+			a := b.create(alice, map[string]any{"name": "sleepy", "workspace": flow("manual", nil, sleep("30"), show("out", "woke"))})
+			r := b.startRun(alice, a.ID, nil)
+			// Wait until the run is in its sleep: the sleep block's journal entry
+			// (parked) or its start (held) shows in the debug log.
+			waitFor(t, func() bool {
+				var cur runBody
+				b.get(base+"/"+a.ID+"/runs/"+r.ID, alice).decode(t, http.StatusOK, &cur)
+				return cur.Status == "running"
+			})
+			began := time.Now()
+			b.post(base+"/"+a.ID+"/runs/"+r.ID+"/actions/stop", alice, nil).wantStatus(t, http.StatusNoContent)
+			got := b.waitRun(alice, a.ID, r.ID)
+			if took := time.Since(began); got.Status != "stopped" || took > time.Second {
+				t.Errorf("run in a 30 s sleep: %s after %v", got.Status, took)
+			}
+		})
+	}
+}
+
+// waitFor polls cond; only for states the API exposes no signal for.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestRetryKeepsInputs retries a run: the new run has the old one's inputs.
+func TestRetryKeepsInputs(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "echo", "workspace": flow("manual", nil, show("out", "n={$.Start.n}"))})
+	r := b.startRun(alice, a.ID, map[string]any{"n": 42})
+	b.waitRun(alice, a.ID, r.ID)
+	b.post(base+"/"+a.ID+"/runs/"+r.ID+"/actions/retry", alice, nil).wantStatus(t, http.StatusNoContent)
+	var list runList
+	b.get(base+"/"+a.ID+"/runs?sort=-id", alice).decode(t, http.StatusOK, &list)
+	if len(list.Data) != 2 || list.Data[1].ID != r.ID {
+		t.Fatalf("runs after retry %+v", list.Data)
+	}
+	retried := b.waitRun(alice, a.ID, list.Data[0].ID)
+	if retried.Status != "finished" {
+		t.Fatalf("retried run %+v", retried)
+	}
+	debug := b.get(base+"/"+a.ID+"/runs/"+retried.ID+"/debug", alice)
+	if !strings.Contains(string(debug.body), "n=42") {
+		t.Errorf("retried run did not see the inputs:\n%s", debug.body)
+	}
+}
+
+// TestDebugLogCensors keeps a censored block's data out of the debug log.
+func TestDebugLogCensors(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	alice := b.creator("alice")
+	secret := show("secret", "pw={$.Start.password}")
+	secret["settings"] = []any{map[string]any{"id": "automations_censor_data", "value": true}}
+	a := b.create(alice, map[string]any{"name": "censor", "workspace": flow("manual", nil, secret, show("open", "visible"))})
+	r := b.startRun(alice, a.ID, map[string]any{"password": "hunter2"})
+	b.waitRun(alice, a.ID, r.ID)
+	log := string(b.get(base+"/"+a.ID+"/runs/"+r.ID+"/debug", alice).body)
+	if strings.Contains(log, "pw=") || !strings.Contains(log, "secret") || !strings.Contains(log, "visible") {
+		t.Errorf("debug log:\n%s", log)
+	}
+}
+
+// TestRunsPagination pages through 25 runs with next links.
+func TestRunsPagination(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "many", "maxConcurrentRuns": 5, "workspace": flow("manual", nil, show("o", "x"))})
+	want := map[string]bool{}
+	for range 25 {
+		r := b.startRun(alice, a.ID, nil)
+		want[r.ID] = true
+	}
+	seen := map[string]bool{}
+	next := base + "/" + a.ID + "/runs?sort=-id"
+	for pages := 0; next != ""; pages++ {
+		if pages > 5 {
+			t.Fatal("too many pages")
+		}
+		var list runList
+		b.get(strings.TrimPrefix(next, b.url), alice).decode(t, http.StatusOK, &list)
+		if len(list.Data) > 10 {
+			t.Fatalf("page of %d", len(list.Data))
+		}
+		for _, r := range list.Data {
+			if seen[r.ID] {
+				t.Fatalf("run %s twice", r.ID)
+			}
+			seen[r.ID] = true
+		}
+		next = ""
+		if list.Links.Next != nil {
+			next = list.Links.Next.Href
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("saw %d runs of %d", len(seen), len(want))
+	}
+}
+
+// TestDeleteStopsRuns deletes an automation with a run in progress.
+func TestDeleteStopsRuns(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	g := newGate(t)
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "doomed", "workspace": flow("manual", nil, callURL(g.URL))})
+	b.startRun(alice, a.ID, nil)
+	g.wait(t)
+	b.startRun(alice, a.ID, nil)
+	b.request("DELETE", base+"/"+a.ID, alice, nil).wantStatus(t, http.StatusNoContent)
+	// The interrupted call ends: the worker let go of it.
+	waitFor(t, func() bool { return g.active.Load() == 0 })
+	b.get(base+"/"+a.ID+"/runs", alice).wantError(t, http.StatusNotFound, "HTTP-404")
+}
