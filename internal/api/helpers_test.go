@@ -118,6 +118,12 @@ type response struct {
 // document unless the path is not in it.
 func (b *bundle) request(method, path, bearer string, body any) response {
 	b.t.Helper()
+	return b.do(b.newRequest(method, path, bearer, body))
+}
+
+// newRequest builds a request as request sends it.
+func (b *bundle) newRequest(method, path, bearer string, body any) *http.Request {
+	b.t.Helper()
 	var rd io.Reader
 	switch v := body.(type) {
 	case nil:
@@ -146,6 +152,12 @@ func (b *bundle) request(method, path, bearer string, body any) response {
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
+	return req
+}
+
+// do sends a request and checks the response against the contract.
+func (b *bundle) do(req *http.Request) response {
+	b.t.Helper()
 	res, err := b.http.Do(req)
 	if err != nil {
 		b.t.Fatal(err)

@@ -501,3 +501,163 @@ func TestDeleteStopsRuns(t *testing.T) {
 	waitFor(t, func() bool { return g.active.Load() == 0 })
 	b.get(base+"/"+a.ID+"/runs", alice).wantError(t, http.StatusNotFound, "HTTP-404")
 }
+
+// runURL calls an automation's run URL.
+func (b *bundle) runURL(method, idOrName, token, query string, body any) response {
+	b.t.Helper()
+	path := "/api/v1/automations/" + idOrName + "/actions/execute"
+	if query != "" {
+		path += "?" + query
+	}
+	req := b.newRequest(method, path, "", body)
+	if token != "" {
+		req.Header.Set("X-Execution-Token", token)
+	}
+	return b.do(req)
+}
+
+// TestRunURL drives the run URL: sync output, async 202, timeout 202,
+// tokens, run modes, names and GET query inputs.
+func TestRunURL(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	alice := b.creator("alice")
+	echo := b.create(alice, map[string]any{"name": "echo-hook", "maxConcurrentRuns": 5,
+		"workspace": flow("triggered", nil, show("out", map[string]any{"got": "{$.Start.n}"}))})
+	text := b.create(alice, map[string]any{"name": "text-hook",
+		"workspace": flow("triggered", nil, show("out", "hello {$.Start.who}"))})
+	failing := b.create(alice, map[string]any{"name": "failing-hook",
+		"workspace": flow("triggered", nil, block{"type": "ErrorBlock", "name": "boom", "inputs": []any{input("message", "it broke")}})})
+	manual := b.create(alice, map[string]any{"name": "manual", "workspace": flow("manual", nil, show("o", "x"))})
+
+	t.Run("sync JSON", func(t *testing.T) {
+		res := b.with(t).runURL("POST", echo.ID, echo.ExecutionToken, "", map[string]any{"n": 7})
+		res.wantStatus(t, http.StatusOK)
+		if string(res.body) != `{"got":7}` || res.header.Get("X-Run-Id") == "" {
+			t.Errorf("body %s, run id %q", res.body, res.header.Get("X-Run-Id"))
+		}
+		var r runBody
+		b.with(t).get(base+"/"+echo.ID+"/runs/"+res.header.Get("X-Run-Id"), alice).decode(t, http.StatusOK, &r)
+		if r.Context != "api_sync" || r.Status != "finished" || r.ExecutedByID != "alice" {
+			t.Errorf("run %+v", r)
+		}
+	})
+	t.Run("sync text by name with GET query and token in the query", func(t *testing.T) {
+		res := b.with(t).runURL("GET", "text-hook", "", "who=world&X-Execution-Token="+text.ExecutionToken, nil)
+		res.wantStatus(t, http.StatusOK)
+		if string(res.body) != "hello world" || !strings.HasPrefix(res.header.Get("Content-Type"), "text/plain") {
+			t.Errorf("%s %q", res.header.Get("Content-Type"), res.body)
+		}
+	})
+	t.Run("async", func(t *testing.T) {
+		var acc struct{ ID, Status string }
+		b.with(t).runURL("POST", echo.ID, echo.ExecutionToken, "async=true", map[string]any{"n": 1}).decode(t, http.StatusAccepted, &acc)
+		if got := b.with(t).waitRun(alice, echo.ID, acc.ID); got.Context != "api_async" || got.Status != "finished" {
+			t.Errorf("async run %+v", got)
+		}
+	})
+	t.Run("failed run", func(t *testing.T) {
+		res := b.with(t).runURL("POST", failing.ID, failing.ExecutionToken, "", nil)
+		e := res.wantError(t, http.StatusUnprocessableEntity, "AUTOMATE-RUN-FAILED")
+		if !strings.Contains(e.Errors[0].Detail, res.header.Get("X-Run-Id")) || !strings.Contains(e.Errors[0].Detail, "it broke") {
+			t.Errorf("detail %q", e.Errors[0].Detail)
+		}
+	})
+	t.Run("tokens and modes", func(t *testing.T) {
+		b := b.with(t)
+		b.runURL("POST", echo.ID, "", "", nil).wantError(t, http.StatusUnauthorized, "HTTP-401")
+		b.runURL("POST", echo.ID, text.ExecutionToken, "", nil).wantError(t, http.StatusForbidden, "HTTP-403")
+		b.runURL("POST", "no-such-hook", echo.ExecutionToken, "", nil).wantError(t, http.StatusForbidden, "HTTP-403")
+		e := b.runURL("POST", manual.ID, manual.ExecutionToken, "", nil).wantError(t, http.StatusBadRequest, "AUTOMATE-NOT-TRIGGERED")
+		if !strings.Contains(e.Errors[0].Detail, "manual") {
+			t.Errorf("detail %q", e.Errors[0].Detail)
+		}
+		b.runURL("POST", echo.ID, echo.ExecutionToken, "async=maybe", nil).wantError(t, http.StatusBadRequest, "AUTOMATE-INVALID-PARAMETER")
+		b.runURL("POST", echo.ID, echo.ExecutionToken, "", "{not json").wantError(t, http.StatusBadRequest, "AUTOMATE-INVALID-JSON")
+	})
+}
+
+// TestRunURLTimeout answers 202 when a sync run outlasts the automation's
+// sync timeout, and the run goes on to finish.
+func TestRunURLTimeout(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	g := newGate(t)
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "slow-hook",
+		"workspace": flow("triggered", []any{input("sync_timeout", "0.2")}, callURL(g.URL), show("out", "late"))})
+	var acc struct{ ID, Status string }
+	b.runURL("POST", a.ID, a.ExecutionToken, "", nil).decode(t, http.StatusAccepted, &acc)
+	if acc.Status != "running" {
+		t.Errorf("timed-out run is %q", acc.Status)
+	}
+	g.open()
+	if got := b.waitRun(alice, a.ID, acc.ID); got.Status != "finished" {
+		t.Errorf("run ended %s", got.Status)
+	}
+}
+
+// TestRunURLAsyncDefault takes async from the StartBlock input.
+func TestRunURLAsyncDefault(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "async-hook",
+		"workspace": flow("triggered", []any{input("async", "yes")}, show("out", "x"))})
+	b.runURL("POST", a.ID, a.ExecutionToken, "", nil).wantStatus(t, http.StatusAccepted)
+	b.runURL("POST", a.ID, a.ExecutionToken, "async=false", nil).wantStatus(t, http.StatusOK)
+}
+
+// TestUsage checks that usage sums match the runs, per day and per
+// automation.
+func TestUsage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	alice := b.creator("alice")
+	admin := b.user("root", "TenantAdmin")
+	one := b.create(alice, map[string]any{"name": "one", "maxConcurrentRuns": 5, "workspace": flow("manual", nil, show("o", "x"))})
+	hook := b.create(alice, map[string]any{"name": "hook", "workspace": flow("triggered", nil, show("o", "y"))})
+	for range 3 {
+		r := b.startRun(alice, one.ID, nil)
+		b.waitRun(alice, one.ID, r.ID)
+	}
+	for range 2 {
+		b.runURL("POST", hook.ID, hook.ExecutionToken, "", nil).wantStatus(t, http.StatusOK)
+	}
+	day := b.clock.Now().UTC().Format(time.DateOnly)
+	type item struct {
+		Date       string  `json:"date"`
+		Name       string  `json:"name"`
+		Value      float64 `json:"value"`
+		Automation *struct {
+			GUID, Name, OwnerID string
+		} `json:"automation"`
+	}
+	var res struct{ Data []item }
+	b.get(base+"/usage?filter="+q(`date eq "`+day+`" and (name eq "runs" or name eq "triggeredRuns")`), admin).decode(t, http.StatusOK, &res)
+	got := map[string]float64{}
+	for _, it := range res.Data {
+		if it.Date != day || it.Automation != nil {
+			t.Errorf("item %+v", it)
+		}
+		got[it.Name] = it.Value
+	}
+	if len(res.Data) != 2 || got["runs"] != 5 || got["triggeredRuns"] != 2 {
+		t.Errorf("usage %+v", res.Data)
+	}
+	b.get(base+"/usage?breakdownBy=automation&filter="+q(`name eq "runs" and date ge "2020-01-01"`), admin).decode(t, http.StatusOK, &res)
+	per := map[string]float64{}
+	for _, it := range res.Data {
+		if it.Automation == nil {
+			t.Fatalf("item without automation %+v", it)
+		}
+		per[it.Automation.Name] = it.Value
+	}
+	if per["one"] != 3 || per["hook"] != 2 {
+		t.Errorf("per automation %v", per)
+	}
+	b.get(base+"/usage", admin).wantError(t, http.StatusBadRequest, "AUTOMATE-INVALID-PARAMETER")
+	b.get(base+"/usage?filter="+q(`status eq "x"`), admin).wantError(t, http.StatusBadRequest, "AUTOMATE-INVALID-FILTER")
+	b.get(base+"/usage?filter="+q(`date eq "today"`), admin).wantError(t, http.StatusBadRequest, "AUTOMATE-INVALID-FILTER")
+	b.get(base+"/usage?filter="+q(`name eq "runs"`), alice).wantError(t, http.StatusForbidden, "HTTP-403")
+}
