@@ -16,6 +16,7 @@ import (
 	"automate/internal/access"
 	"automate/internal/api"
 	"automate/internal/clock"
+	"automate/internal/dispatch"
 	"automate/internal/service"
 	"automate/internal/store/sqlite"
 	"automate/internal/token"
@@ -50,8 +51,12 @@ func TestOfficialClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d := dispatch.New(db, clk, logger, dispatch.Config{}, nil)
+	d.Start(ctx)
+	defer d.Stop()
 	srv := api.New(api.Config{RateLimits: api.RateLimits{}}, api.Deps{
-		Automations: service.NewAutomations(db, nil, clk, logger),
+		Automations: service.NewAutomations(db, d, clk, logger),
+		Runs:        service.NewRuns(db, d, clk, logger),
 		Verifier:    verifier, Database: db, Clock: clk, Logger: logger,
 	})
 	ts := httptest.NewServer(srv)

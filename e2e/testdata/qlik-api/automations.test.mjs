@@ -168,3 +168,97 @@ test("delete", async () => {
   assert.equal(r.status, 204);
   await rejects(automations.getAutomation(a.id, as("alice")), 404, "HTTP-404");
 });
+
+// Runs -----------------------------------------------------------------
+
+const show = (id, name, value, childId) => ({ id, type: "ShowBlock", name, inputs: [{ id: "input", value }], childId });
+const start = (childId) => ({ id: "S", type: "StartBlock", name: "Start", inputs: [{ id: "run_mode", value: "manual" }], childId });
+const echoWorkspace = { blocks: [start("O"), show("O", "out", "n={$.Start.n}")], variables: [] };
+const sleepyWorkspace = {
+  blocks: [start("Z"), { id: "Z", type: "SleepBlock", name: "nap", inputs: [{ id: "time", value: "30" }], childId: "O" }, show("O", "out", "woke")],
+  variables: [],
+};
+
+// until polls a run until check(run) holds (the client has no push).
+async function until(id, runId, check) {
+  for (let i = 0; i < 400; i++) {
+    const { data } = await automations.getAutomationRun(id, runId, as("alice"));
+    if (check(data)) return data;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.fail(`run ${runId} never reached the expected state`);
+}
+const ended = (r) => ["finished", "finished with warnings", "failed", "stopped", "exceeded limit"].includes(r.status);
+
+test("runs: create, list with next(), get, debug log, export, retry", async () => {
+  const { data: a } = await automations.createAutomation({ name: "runner", workspace: echoWorkspace, maxConcurrentRuns: 3 }, as("alice"));
+  const ids = [];
+  for (let i = 0; i < 12; i++) {
+    const res = await automations.createAutomationRun(a.id, { context: "api", inputs: { n: i } }, as("alice"));
+    assert.equal(res.status, 201);
+    assert.equal(res.data.context, "api_async");
+    ids.push(res.data.id);
+  }
+  for (const id of ids) {
+    const r = await until(a.id, id, ended);
+    assert.equal(r.status, "finished");
+    assert.equal(r.executedById, "alice");
+  }
+  const seen = new Set();
+  let page = await automations.getAutomationRuns(a.id, { limit: 5, sort: "-startTime" }, as("alice"));
+  let pages = 1;
+  for (;;) {
+    for (const r of page.data.data) {
+      assert.ok(!seen.has(r.id), "no run twice");
+      seen.add(r.id);
+      assert.equal(typeof r.duration, "number");
+    }
+    if (!page.next) break;
+    page = await page.next();
+    pages++;
+  }
+  assert.equal(seen.size, 12);
+  assert.equal(pages, 3);
+
+  const debug = await automations.getAutomationRunDebug(a.id, ids[4], as("alice"));
+  assert.equal(debug.status, 200);
+  assert.match(String(debug.data), /n=4/);
+  const exported = await automations.exportAutomationRun(a.id, ids[4], as("alice"));
+  assert.ok(exported.data.url.endsWith(`/runs/${ids[4]}/debug`));
+
+  const retried = await automations.retryAutomationRun(a.id, ids[7], as("alice"));
+  assert.equal(retried.status, 204);
+  const { data: list } = await automations.getAutomationRuns(a.id, { limit: 1, sort: "-id" }, as("alice"));
+  const again = await until(a.id, list.data[0].id, ended);
+  assert.notEqual(again.id, ids[7]);
+  const againLog = await automations.getAutomationRunDebug(a.id, again.id, as("alice"));
+  assert.match(String(againLog.data), /n=7/);
+
+  await rejects(automations.createAutomationRun(a.id, { context: "editor" }, as("alice")), 400, "AUTOMATE-VALIDATION");
+  await rejects(automations.getAutomationRun(a.id, ids[0], as("bob")), 404, "HTTP-404");
+});
+
+test("runs: stop a run in a 30 s sleep", async () => {
+  const { data: a } = await automations.createAutomation({ name: "sleeper", workspace: sleepyWorkspace }, as("alice"));
+  const { data: r } = await automations.createAutomationRun(a.id, { context: "api" }, as("alice"));
+  await until(a.id, r.id, (x) => x.status === "running");
+  const began = Date.now();
+  const stopped = await automations.stopAutomationRun(a.id, r.id, as("alice"));
+  assert.equal(stopped.status, 204);
+  const after = await until(a.id, r.id, ended);
+  assert.equal(after.status, "stopped");
+  assert.ok(Date.now() - began < 1000, "stopped within a second");
+});
+
+test("usage metrics", async () => {
+  const res = await automations.getAutomationsUsageMetrics(
+    { filter: 'name eq "runs" and date ge "2000-01-01"', breakdownBy: "automation" },
+    as("admin"),
+  );
+  assert.equal(res.status, 200);
+  const runner = res.data.data.filter((u) => u.automation?.name === "runner");
+  const total = runner.reduce((n, u) => n + u.value, 0);
+  assert.equal(total, 13); // 12 runs and a retry
+  await rejects(automations.getAutomationsUsageMetrics({ filter: 'name eq "runs"' }, as("alice")), 403, "HTTP-403");
+  await rejects(automations.getAutomationsUsageMetrics({ filter: "" }, as("admin")), 400, "AUTOMATE-INVALID-PARAMETER");
+});
