@@ -46,9 +46,10 @@ type serverProcess struct {
 	waitErr error         // set before exited is closed
 }
 
-func startServer(t *testing.T, dataDir string) *serverProcess {
+func startServer(t *testing.T, dataDir string, extra ...string) *serverProcess {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--rate-tier1", "0", "--rate-tier2", "0")
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--rate-tier1", "0", "--rate-tier2", "0"}, extra...)
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "AUTOMATE_TEST_MAIN=1", "AUTOMATE_JWT_SECRET="+testJWTSecret)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
