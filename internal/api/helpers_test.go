@@ -45,6 +45,9 @@ type bundle struct {
 type setupOpts struct {
 	cfg      api.Config
 	dispatch dispatch.Config
+	// realClock runs the server on the wall clock (benchmarks that time
+	// runs); the bundle's fake clock then only mints tokens.
+	realClock bool
 }
 
 // setup starts a server with rate limits off unless the options set them.
@@ -61,8 +64,13 @@ func setup(t testing.TB, opts ...func(*setupOpts)) *bundle {
 	}
 	t.Cleanup(func() { db.Close() })
 	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	var serverClock clock.Clock = clk
+	if o.realClock {
+		clk.Set(time.Now())
+		serverClock = clock.Real{}
+	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	verifier, err := token.NewVerifier(testSecret, nil, clk)
+	verifier, err := token.NewVerifier(testSecret, nil, serverClock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,16 +78,16 @@ func setup(t testing.TB, opts ...func(*setupOpts)) *bundle {
 		o.dispatch.HTTPClient = http.DefaultClient
 	}
 	metrics := dispatch.NewMetrics(db.QueueDepth)
-	d := dispatch.New(db, clk, logger, o.dispatch, metrics)
+	d := dispatch.New(db, serverClock, logger, o.dispatch, metrics)
 	d.Start(ctx)
 	t.Cleanup(d.Stop)
 	srv := api.New(o.cfg, api.Deps{
-		Automations: service.NewAutomations(db, d, clk, logger),
-		Runs:        service.NewRuns(db, d, clk, logger),
+		Automations: service.NewAutomations(db, d, serverClock, logger),
+		Runs:        service.NewRuns(db, d, serverClock, logger),
 		Collectors:  []prometheus.Collector{metrics},
 		Verifier:    verifier,
 		Database:    db,
-		Clock:       clk,
+		Clock:       serverClock,
 		Logger:      logger,
 	})
 	ts := httptest.NewServer(srv)
