@@ -193,6 +193,29 @@ func (d *Dispatcher) Cancel(runID string) bool {
 	return cancel != nil
 }
 
+// Create stores a new run in the next group-commit transaction: load
+// (which runs inside it) reads and locks the automation, checks the
+// caller's rights and returns the run to add; Admit decides its status.
+// Creating runs this way lets many requests share one commit.
+func (d *Dispatcher) Create(load func(ctx context.Context, tx store.Tx) (*automation.Automation, *run.Run, error)) (*run.Run, error) {
+	var ad *Admission
+	err := d.submit(func(ctx context.Context, tx store.Tx) error {
+		ad.release(d) // a slot taken by an attempt whose transaction failed
+		ad = nil
+		a, r, err := load(ctx, tx)
+		if err != nil {
+			return err
+		}
+		ad, err = d.Admit(ctx, tx, a, r)
+		return err
+	})
+	d.Admitted(ad, err)
+	if err != nil {
+		return nil, err
+	}
+	return ad.run, nil
+}
+
 // Admission is a new run's fate, decided in the transaction creating it.
 type Admission struct {
 	run     *run.Run

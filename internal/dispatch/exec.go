@@ -229,7 +229,11 @@ type write struct {
 // returned before fn writes anything.
 func (d *Dispatcher) submit(fn func(ctx context.Context, tx store.Tx) error) error {
 	w := &write{fn: fn, done: make(chan struct{})}
-	d.writes <- w
+	select {
+	case d.writes <- w:
+	case <-d.commitDone:
+		return apperr.E(apperr.Unavailable, apperr.CodeUnavailable, "Service unavailable", "the server is shutting down")
+	}
 	<-w.done
 	return w.err
 }

@@ -64,28 +64,17 @@ func (s *Runs) newRun(a *automation.Automation, executedBy, context, trigger str
 
 // start stores a new run of the automation that load returns (in the
 // transaction), as the queue allows, and starts it if a slot is free.
-func (s *Runs) start(ctx context.Context, load func(tx store.Tx) (*run.Run, *automation.Automation, error)) (*run.Run, error) {
-	var (
-		ad *dispatch.Admission
-		r  *run.Run
-	)
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
-		var a *automation.Automation
-		var err error
-		if r, a, err = load(tx); err != nil {
-			return err
+func (s *Runs) start(load func(ctx context.Context, tx store.Tx) (*run.Run, *automation.Automation, error)) (*run.Run, error) {
+	return s.dispatch.Create(func(ctx context.Context, tx store.Tx) (*automation.Automation, *run.Run, error) {
+		r, a, err := load(ctx, tx)
+		if err != nil {
+			return nil, nil, err
 		}
 		if a.State == automation.StateDisabled {
-			return disabled(a)
+			return nil, nil, disabled(a)
 		}
-		ad, err = s.dispatch.Admit(ctx, tx, a, r)
-		return err
+		return a, r, nil
 	})
-	s.dispatch.Admitted(ad, err)
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
 }
 
 // RunInput is the body of POST /runs.
@@ -105,7 +94,7 @@ func (s *Runs) Create(ctx context.Context, p access.Principal, automationID stri
 	if err != nil {
 		return nil, err
 	}
-	return s.start(ctx, func(tx store.Tx) (*run.Run, *automation.Automation, error) {
+	return s.start(func(ctx context.Context, tx store.Tx) (*run.Run, *automation.Automation, error) {
 		a, err := tx.LockAutomation(ctx, p.TenantID, automationID)
 		if err != nil {
 			return nil, nil, err
@@ -213,7 +202,7 @@ func (s *Runs) Stop(ctx context.Context, p access.Principal, automationID, runID
 
 // Retry starts a new run with the inputs and context of an earlier one.
 func (s *Runs) Retry(ctx context.Context, p access.Principal, automationID, runID string) (*run.Run, error) {
-	return s.start(ctx, func(tx store.Tx) (*run.Run, *automation.Automation, error) {
+	return s.start(func(ctx context.Context, tx store.Tx) (*run.Run, *automation.Automation, error) {
 		a, err := tx.LockAutomation(ctx, p.TenantID, automationID)
 		if err != nil {
 			return nil, nil, err
@@ -329,7 +318,7 @@ func (s *Runs) Execute(ctx context.Context, req ExecuteRequest) (ExecuteResult, 
 	if len(bytes.TrimSpace(inputs)) == 0 {
 		inputs = json.RawMessage(`{}`)
 	}
-	r, err := s.start(ctx, func(tx store.Tx) (*run.Run, *automation.Automation, error) {
+	r, err := s.start(func(ctx context.Context, tx store.Tx) (*run.Run, *automation.Automation, error) {
 		locked, err := tx.LockAutomation(ctx, a.TenantID, a.ID)
 		if err != nil {
 			return nil, nil, err
