@@ -50,3 +50,58 @@ func FuzzListQuery(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRunsQuery sends arbitrary runs-list parameters: a page or a 400.
+func FuzzRunsQuery(f *testing.F) {
+	b := setup(f)
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "one", "workspace": flow("manual", nil, show("o", "x"))})
+	b.startRun(alice, a.ID, nil)
+	f.Add(`status eq "finished" and billable eq true`, "-startTime", "5", "")
+	f.Add(`startTime ge "2026-01-01T00:00:00Z" or not (title co "x")`, "+status", "200", "eyJzIjoic3RhdHVzIiwidiI6IngiLCJpIjoiYSJ9")
+	f.Fuzz(func(t *testing.T, filter, sort, limit, cursor string) {
+		v := url.Values{"filter": {filter}, "sort": {sort}, "limit": {limit}, "cursor": {cursor}}
+		r := b.with(t).get(base+"/"+a.ID+"/runs?"+v.Encode(), alice)
+		if r.status != 200 && r.status != 400 {
+			t.Fatalf("status %d for %v: %s", r.status, v, r.body)
+		}
+	})
+}
+
+// FuzzRunURL calls a run URL with arbitrary bodies and queries: an answer
+// from the run, or an error in the envelope, never a 5xx.
+func FuzzRunURL(f *testing.F) {
+	b := setup(f, func(o *setupOpts) { o.cfg.MaxBodyBytes = 1 << 16 })
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "hook", "maxConcurrentRuns": 10,
+		"workspace": flow("triggered", nil, show("o", "{$.Start.x}"))})
+	f.Add([]byte(`{"x":1}`), "async=false")
+	f.Add([]byte(`[1,2]`), "async=true&x=2")
+	f.Add([]byte(`"text"`), "")
+	f.Fuzz(func(t *testing.T, body []byte, query string) {
+		// Only queries a client can send: net/http itself refuses the rest.
+		v, err := url.ParseQuery(query)
+		if err != nil {
+			t.Skip()
+		}
+		r := b.with(t).runURL("POST", a.ID, a.ExecutionToken, v.Encode(), body)
+		if r.status >= 500 || (r.status >= 400 && !json.Valid(r.body)) {
+			t.Fatalf("status %d for %q %q: %s", r.status, body, query, r.body)
+		}
+	})
+}
+
+// FuzzUsageFilter sends arbitrary usage filters: data or a 400.
+func FuzzUsageFilter(f *testing.F) {
+	b := setup(f)
+	admin := b.user("root", "TenantAdmin")
+	f.Add(`name eq "runs" and date ge "2026-01-01"`, "automation")
+	f.Add(`not (date lt "2026-01-01") or name sw "band"`, "")
+	f.Fuzz(func(t *testing.T, filter, breakdown string) {
+		v := url.Values{"filter": {filter}, "breakdownBy": {breakdown}}
+		r := b.with(t).get(base+"/usage?"+v.Encode(), admin)
+		if r.status != 200 && r.status != 400 {
+			t.Fatalf("status %d for %v: %s", r.status, v, r.body)
+		}
+	})
+}

@@ -661,3 +661,49 @@ func TestUsage(t *testing.T) {
 	b.get(base+"/usage?filter="+q(`date eq "today"`), admin).wantError(t, http.StatusBadRequest, "AUTOMATE-INVALID-FILTER")
 	b.get(base+"/usage?filter="+q(`name eq "runs"`), alice).wantError(t, http.StatusForbidden, "HTTP-403")
 }
+
+// TestParkedRunWakes parks a run in a 30 s sleep and finishes it when the
+// (fake) clock reaches its wake-up time; no worker is held meanwhile.
+func TestParkedRunWakes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(o *setupOpts) { o.dispatch.ParkAfter = time.Second; o.dispatch.Workers = 1 })
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "sleepy", "maxConcurrentRuns": 2,
+		"workspace": flow("manual", nil, sleep("30"), show("out", "woke"))})
+	quick := b.create(alice, map[string]any{"name": "quick", "workspace": flow("manual", nil, show("out", "quick"))})
+	r := b.startRun(alice, a.ID, nil)
+	waitFor(t, func() bool {
+		return strings.Contains(string(b.get(base+"/"+a.ID+"/runs/"+r.ID+"/debug", alice).body), "nap")
+	})
+	// With one worker, another run can only finish if the parked one holds none.
+	q := b.startRun(alice, quick.ID, nil)
+	if got := b.waitRun(alice, quick.ID, q.ID); got.Status != "finished" {
+		t.Fatalf("quick run %s", got.Status)
+	}
+	b.clock.Advance(30 * time.Second)
+	b.dispatch.Notify()
+	got := b.waitRun(alice, a.ID, r.ID)
+	if got.Status != "finished" {
+		t.Fatalf("parked run ended %s", got.Status)
+	}
+	if log := string(b.get(base+"/"+a.ID+"/runs/"+r.ID+"/debug", alice).body); strings.Count(log, "nap") != 1 || !strings.Contains(log, "woke") {
+		t.Errorf("debug log:\n%s", log)
+	}
+}
+
+// TestRunMetrics shows the run metrics on /metrics.
+func TestRunMetrics(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "m", "workspace": flow("manual", nil, show("o", "x"))})
+	r := b.startRun(alice, a.ID, nil)
+	b.waitRun(alice, a.ID, r.ID)
+	body := string(b.get("/metrics", "").body)
+	for _, want := range []string{`automate_runs_started_total{trigger="manual"} 1`, `automate_runs_ended_total{status="finished",trigger="manual"} 1`,
+		"automate_run_duration_seconds_count", "automate_run_dispatch_latency_seconds_count 1", "automate_runs_queued 0"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}

@@ -94,7 +94,7 @@ func (m *Metrics) started(r *run.Run, latency time.Duration) {
 
 func (m *Metrics) ended(r *run.Run, status string, d time.Duration) {
 	m.endedN.WithLabelValues(status, trigger(r)).Inc()
-	if d > 0 {
+	if !r.StartTime.IsZero() { // it ran, if only for an instant
 		m.duration.WithLabelValues(trigger(r)).Observe(d.Seconds())
 	}
 }

@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListOrder", testListOrder},
 		{"ConcurrentReadModifyWrite", testConcurrentReadModifyWrite},
 		{"RunHistory", testRunHistory},
+		{"ConcurrentClaims", testConcurrentClaims},
+		{"LeaseFencing", testLeaseFencing},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -382,5 +384,172 @@ func testRunHistory(t *testing.T, st store.Store) {
 	}
 	if _, err := st.GetRun(ctx, "t", "a2", "r3"); !apperr.IsKind(err, apperr.NotFound) {
 		t.Errorf("run survived its automation: %v", err)
+	}
+}
+
+// testConcurrentClaims has 8 claimers take 10 automations × 30 queued runs
+// with at most 2 live per automation, ending runs as they go: every run is
+// claimed exactly once and no automation ever has more than 2 live runs.
+func testConcurrentClaims(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	const automations, perAutomation, limit, claimers = 10, 30, 2, 8
+	var as []*automation.Automation
+	for i := range automations {
+		a := sample(fmt.Sprintf("a%02d", i), "t1", "u1")
+		a.MaxConcurrentRuns = limit
+		as = append(as, a)
+	}
+	insert(t, st, as...)
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		for i := range automations * perAutomation {
+			a := as[i%automations]
+			r := &run.Run{ID: fmt.Sprintf("r%05d", i), TenantID: "t1", AutomationID: a.ID, Status: run.StatusQueued,
+				Context: run.ContextAPIAsync, OwnerID: "u1", CreatedAt: t0, UpdatedAt: t0}
+			if err := tx.InsertRun(ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu       sync.Mutex
+		claimed  = map[string]int{}
+		live     = map[string]int{}
+		overflow []string
+		wg       sync.WaitGroup
+	)
+	for c := range claimers {
+		wg.Go(func() {
+			owner := fmt.Sprint("node", c)
+			for {
+				refs, err := st.QueuedAutomations(ctx, automations)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(refs) == 0 {
+					return
+				}
+				for _, ref := range refs {
+					var got []*run.Run
+					err := st.InTx(ctx, func(tx store.Tx) error {
+						a, err := tx.LockAutomation(ctx, ref.TenantID, ref.ID)
+						if err != nil {
+							return err
+						}
+						n, err := tx.CountRuns(ctx, a.ID)
+						if err != nil {
+							return err
+						}
+						if free := a.MaxConcurrentRuns - n.Active; free > 0 {
+							got, err = tx.ClaimQueued(ctx, a.ID, free, store.Lease{Owner: owner, Until: t0.Add(time.Hour), Now: t0})
+						}
+						return err
+					})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					for _, r := range got {
+						claimed[r.ID]++
+						live[r.AutomationID]++
+						if live[r.AutomationID] > limit {
+							overflow = append(overflow, r.AutomationID)
+						}
+					}
+					mu.Unlock()
+					for _, r := range got {
+						// Counted down before the end commits: the checker may
+						// miss an overshoot racing this, but never reports a
+						// false one.
+						mu.Lock()
+						live[r.AutomationID]--
+						mu.Unlock()
+						err := st.InTx(ctx, func(tx store.Tx) error {
+							return tx.EndRun(ctx, store.Ending{Run: r, Status: run.StatusFinished, Output: []byte("[]"),
+								Errors: []byte("[]"), Metrics: []byte("{}"), Now: t0})
+						})
+						if err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(claimed) != automations*perAutomation {
+		t.Errorf("%d runs claimed, want %d", len(claimed), automations*perAutomation)
+	}
+	for id, n := range claimed {
+		if n != 1 {
+			t.Errorf("run %s claimed %d times", id, n)
+		}
+	}
+	if len(overflow) > 0 {
+		t.Errorf("limit exceeded for %v", overflow)
+	}
+}
+
+// testLeaseFencing checks that a worker whose run was reclaimed can no
+// longer write it, and that parking releases the lease.
+func testLeaseFencing(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	a := sample("a1", "t1", "u1")
+	insert(t, st, a)
+	r := &run.Run{ID: "r1", TenantID: "t1", AutomationID: "a1", Status: run.StatusQueued, Context: run.ContextAPIAsync,
+		OwnerID: "u1", CreatedAt: t0, UpdatedAt: t0}
+	var first, second *run.Run
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.InsertRun(ctx, r); err != nil {
+			return err
+		}
+		got, err := tx.ClaimQueued(ctx, "a1", 1, store.Lease{Owner: "old", Until: t0.Add(time.Second), Now: t0})
+		if err != nil || len(got) != 1 {
+			return fmt.Errorf("claim: %v %d", err, len(got))
+		}
+		first = got[0]
+		second, err = tx.Reclaim(ctx, "r1", first.Attempt, store.Lease{Owner: "new", Until: t0.Add(time.Hour), Now: t0})
+		return err
+	})
+	if err != nil || second == nil || second.Attempt != first.Attempt+1 {
+		t.Fatalf("reclaim: %v %+v", err, second)
+	}
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		_, err := tx.SaveProgress(ctx, store.Progress{RunID: "r1", Attempt: first.Attempt, Lease: store.Lease{Owner: "old", Now: t0},
+			Checkpoint: []byte("{}")})
+		return err
+	})
+	if !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("the old worker's write: %v, want ErrLeaseLost", err)
+	}
+	// The new holder parks the run: nobody holds it, and it is due at its wake-up.
+	wake := t0.Add(time.Minute)
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		_, err := tx.SaveProgress(ctx, store.Progress{RunID: "r1", Attempt: second.Attempt, Lease: store.Lease{Owner: "new", Until: t0.Add(time.Hour), Now: t0},
+			Checkpoint: []byte(`{"x":1}`), Journal: []store.JournalEntry{{Seq: 1, Entry: []byte(`{"seq":1}`)}}, WakeAt: wake})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := st.DueParked(ctx, wake.Add(-time.Second), 10); len(due) != 0 {
+		t.Errorf("parked run due early: %+v", due)
+	}
+	due, err := st.DueParked(ctx, wake, 10)
+	if err != nil || len(due) != 1 || due[0].LeaseOwner != "" {
+		t.Fatalf("due parked %+v %v", due, err)
+	}
+	if next, _ := st.NextWake(ctx); !next.Equal(wake) {
+		t.Errorf("next wake %v", next)
+	}
+	j, err := st.RunJournal(ctx, "r1")
+	if err != nil || len(j) != 1 {
+		t.Errorf("journal %v %v", j, err)
 	}
 }
