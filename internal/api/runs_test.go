@@ -707,3 +707,30 @@ func TestRunMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleQueuedRunFails fails a run that waited in the queue for more
+// than 14 days.
+func TestStaleQueuedRunFails(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	g := newGate(t)
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "blocked", "workspace": flow("manual", nil, callURL(g.URL))})
+	b.startRun(alice, a.ID, nil)
+	g.wait(t)
+	waiting := b.startRun(alice, a.ID, nil)
+	b.clock.Advance(13 * 24 * time.Hour)
+	b.dispatch.Notify()
+	alice = b.creator("alice") // tokens last an hour
+	var got runBody
+	b.get(base+"/"+a.ID+"/runs/"+waiting.ID, alice).decode(t, http.StatusOK, &got)
+	if got.Status != "queued" {
+		t.Fatalf("after 13 days the run is %s", got.Status)
+	}
+	b.clock.Advance(2 * 24 * time.Hour)
+	b.dispatch.Notify()
+	alice = b.creator("alice")
+	if got := b.waitRun(alice, a.ID, waiting.ID); got.Status != "failed" || len(got.Error) != 1 {
+		t.Errorf("after 15 days: %+v", got)
+	}
+}
