@@ -18,7 +18,8 @@ import (
 
 // runJSON is RunDetailResponseObject, and with list set RunListObject
 // (which adds duration, has no metrics, and whose start and stop times are
-// absent rather than null until they happen).
+// absent rather than null until they happen). Times are raw JSON so that
+// one field can be a string, null, or (nil with omitempty) absent.
 type runJSON struct {
 	ID                 string          `json:"id"`
 	Title              string          `json:"title"`
@@ -33,31 +34,29 @@ type runJSON struct {
 	IsTestRun          bool            `json:"isTestRun"`
 	Archived           bool            `json:"archived"`
 	IsArchived         bool            `json:"isArchived"`
-	ScheduledStartTime *string         `json:"scheduledStartTime"`
-	StartTime          *string         `json:"startTime,omitempty"`
-	StopTime           *string         `json:"stopTime,omitempty"`
+	ScheduledStartTime json.RawMessage `json:"scheduledStartTime"`
+	StartTime          json.RawMessage `json:"startTime,omitempty"`
+	StopTime           json.RawMessage `json:"stopTime,omitempty"`
 	CreatedAt          string          `json:"createdAt"`
 	UpdatedAt          string          `json:"updatedAt"`
 	Duration           *int64          `json:"duration,omitempty"`
 }
 
-// nullTime is a time as a string, or null when it has not happened.
 var nullJSON = json.RawMessage("null")
 
-func optTime(t time.Time) *string {
+// jsonTime is a time as a JSON string, or ifZero when it has not happened.
+func jsonTime(t time.Time, ifZero json.RawMessage) json.RawMessage {
 	if t.IsZero() {
-		return nil
+		return ifZero
 	}
-	s := formatTime(t)
-	return &s
+	return json.RawMessage(`"` + formatTime(t) + `"`)
 }
 
 func newRunJSON(r *run.Run, list bool) runJSON {
 	j := runJSON{
 		ID: r.ID, Title: r.Title, Status: r.Status, Context: r.Context, Error: r.Errors,
 		OwnerID: r.OwnerID, SpaceID: r.SpaceID, ExecutedByID: r.ExecutedByID,
-		TestRun: r.TestRun, IsTestRun: r.TestRun,
-		ScheduledStartTime: optTime(r.ScheduledStartTime), StartTime: optTime(r.StartTime), StopTime: optTime(r.StopTime),
+		TestRun: r.TestRun, IsTestRun: r.TestRun, ScheduledStartTime: jsonTime(r.ScheduledStartTime, nullJSON),
 		CreatedAt: formatTime(r.CreatedAt), UpdatedAt: formatTime(r.UpdatedAt),
 	}
 	if len(j.Error) == 0 {
@@ -66,32 +65,15 @@ func newRunJSON(r *run.Run, list bool) runJSON {
 	if list {
 		d := r.Duration()
 		j.Duration = &d
+		j.StartTime, j.StopTime = jsonTime(r.StartTime, nil), jsonTime(r.StopTime, nil)
 	} else {
+		j.StartTime, j.StopTime = jsonTime(r.StartTime, nullJSON), jsonTime(r.StopTime, nullJSON)
 		j.Metrics = r.Metrics
 		if len(j.Metrics) == 0 {
 			j.Metrics = json.RawMessage("{}")
 		}
 	}
 	return j
-}
-
-// runDetail writes a run; the detail form has null for times that have
-// not happened, which omitempty cannot express.
-func runDetail(r *run.Run) any {
-	j := newRunJSON(r, false)
-	type alias runJSON
-	return struct {
-		alias
-		StartTime json.RawMessage `json:"startTime"`
-		StopTime  json.RawMessage `json:"stopTime"`
-	}{alias(j), timeOrNull(r.StartTime), timeOrNull(r.StopTime)}
-}
-
-func timeOrNull(t time.Time) json.RawMessage {
-	if t.IsZero() {
-		return nullJSON
-	}
-	return json.RawMessage(`"` + formatTime(t) + `"`)
 }
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -151,7 +133,7 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request, p access.Prin
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, runDetail(run))
+	writeJSON(w, http.StatusCreated, newRunJSON(run, false))
 	return nil
 }
 
@@ -160,7 +142,7 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, p access.Princip
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, runDetail(run))
+	writeJSON(w, http.StatusOK, newRunJSON(run, false))
 	return nil
 }
 

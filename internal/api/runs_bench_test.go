@@ -29,7 +29,7 @@ func benchServer(b *testing.B) *bundle {
 	return bb
 }
 
-// post sends a JSON POST without the contract check (it would dominate).
+// rawPost sends a JSON POST without the contract check (it would dominate).
 func (b *bundle) rawPost(url, bearer string, body []byte, header ...string) (*http.Response, []byte) {
 	req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -140,18 +140,24 @@ func BenchmarkDispatchLatency(b *testing.B) {
 	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds()), "p99-µs")
 }
 
+// hookServer is a bench server with a triggered automation that echoes
+// its input; it returns the run URL and the execution token.
+func hookServer(b *testing.B, maxRuns int) (bb *bundle, url, token string) {
+	bb = benchServer(b)
+	a := bb.create(bb.creator("alice"), map[string]any{"name": "hook", "maxConcurrentRuns": maxRuns,
+		"workspace": flow("triggered", nil, show("out", map[string]any{"n": "{$.Start.n}"}))})
+	return bb, bb.url + "/api/v1/automations/" + a.ID + "/actions/execute", a.ExecutionToken
+}
+
 // BenchmarkRunURLSync measures a synchronous run URL call (request to
 // answer with the run's output) one at a time.
 func BenchmarkRunURLSync(b *testing.B) {
-	bb := benchServer(b)
-	alice := bb.creator("alice")
-	a := bb.create(alice, map[string]any{"name": "hook", "workspace": flow("triggered", nil, show("out", map[string]any{"n": "{$.Start.n}"}))})
-	url := bb.url + "/api/v1/automations/" + a.ID + "/actions/execute"
+	bb, url, token := hookServer(b, 1)
 	var lat []time.Duration
 	b.ResetTimer()
 	for b.Loop() {
 		t0 := time.Now()
-		res, raw := bb.rawPost(url, "", []byte(`{"n":3}`), "X-Execution-Token", a.ExecutionToken)
+		res, raw := bb.rawPost(url, "", []byte(`{"n":3}`), "X-Execution-Token", token)
 		lat = append(lat, time.Since(t0))
 		if res.StatusCode != http.StatusOK || string(raw) != `{"n":3}` {
 			b.Fatalf("%d %s", res.StatusCode, raw)
@@ -165,18 +171,14 @@ func BenchmarkRunURLSync(b *testing.B) {
 // BenchmarkRunURLSyncParallel is the same call from 16 concurrent clients;
 // it reports calls per second.
 func BenchmarkRunURLSyncParallel(b *testing.B) {
-	bb := benchServer(b)
-	alice := bb.creator("alice")
-	a := bb.create(alice, map[string]any{"name": "hook", "maxConcurrentRuns": 64,
-		"workspace": flow("triggered", nil, show("out", map[string]any{"n": "{$.Start.n}"}))})
-	url := bb.url + "/api/v1/automations/" + a.ID + "/actions/execute"
+	bb, url, token := hookServer(b, 64)
 	bb.http.Transport.(*http.Transport).MaxIdleConnsPerHost = 32
-	b.SetParallelism(16 / max(1, runtimeProcs()))
+	b.SetParallelism(16 / max(1, runtime.GOMAXPROCS(0)))
 	start := time.Now()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			res, raw := bb.rawPost(url, "", []byte(`{"n":3}`), "X-Execution-Token", a.ExecutionToken)
+			res, raw := bb.rawPost(url, "", []byte(`{"n":3}`), "X-Execution-Token", token)
 			if res.StatusCode != http.StatusOK {
 				b.Errorf("%d %s", res.StatusCode, raw)
 				return
@@ -185,5 +187,3 @@ func BenchmarkRunURLSyncParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
 }
-
-func runtimeProcs() int { return runtime.GOMAXPROCS(0) }

@@ -61,6 +61,7 @@ func callURL(url string) block {
 type gate struct {
 	*httptest.Server
 	release  chan struct{}
+	opened   sync.Once
 	arrived  chan int
 	active   atomic.Int32
 	maxSeen  atomic.Int32
@@ -100,14 +101,8 @@ func newGate(t *testing.T) *gate {
 	return g
 }
 
-var gateOpen sync.Map
-
 // open lets every call through, now and later.
-func (g *gate) open() {
-	if _, loaded := gateOpen.LoadOrStore(g, true); !loaded {
-		close(g.release)
-	}
-}
+func (g *gate) open() { g.opened.Do(func() { close(g.release) }) }
 
 // wait waits for a call to arrive and returns its n.
 func (g *gate) wait(t *testing.T) int {

@@ -107,11 +107,13 @@ type Dispatcher struct {
 	poke   chan struct{} // something may be claimable
 	writes chan *write
 
-	mu       sync.Mutex
-	running  map[string]context.CancelFunc // run id -> cancel, for runs executing here
-	waiters  map[string][]chan struct{}    // run id -> closed when it ends here
-	wsCache  map[string]*workspace.Workspace
-	lastWake time.Time // earliest known wake-up of a parked run
+	mu      sync.Mutex
+	running map[string]context.CancelFunc // run id -> cancel, for runs executing here
+	waiters map[string][]chan struct{}    // run id -> closed when it ends here
+	wsCache map[string]*workspace.Workspace
+	// nextWake is the earliest wake-up of a parked run, as last read from
+	// the store or noted by a run that parked here since (zero: none).
+	nextWake time.Time
 
 	ctx        context.Context // runs execute under it; Stop cancels it
 	cancel     context.CancelFunc
@@ -140,12 +142,6 @@ func New(st store.Store, clk clock.Clock, logger *slog.Logger, cfg Config, m *Me
 		wsCache: map[string]*workspace.Workspace{},
 	}
 }
-
-// Node is the lease owner name of this dispatcher.
-func (d *Dispatcher) Node() string { return d.cfg.Node }
-
-// QueueCap is the per-automation cap on queued runs.
-func (d *Dispatcher) QueueCap() int { return d.cfg.QueueCap }
 
 // Start begins claiming, rescuing and waking runs. Runs whose lease
 // expired (their worker died) are resumed from their checkpoints.
@@ -273,7 +269,6 @@ func (d *Dispatcher) Admitted(ad *Admission, err error) {
 		ad.release(d)
 		return
 	}
-	d.metrics.created(ad.run)
 	switch {
 	case ad.started:
 		ad.slot = false // the run owns it now
@@ -353,31 +348,55 @@ func (d *Dispatcher) ended(runID string) {
 	}
 }
 
-// loop claims queued runs, resumes runs whose worker died, wakes parked
-// runs and fails runs queued too long.
+// loop claims queued runs when woken (a run was queued or a slot freed),
+// and when a tick is due (every Poll, or at the next wake-up if sooner)
+// also resumes runs whose worker died, wakes parked runs and fails runs
+// queued too long. Ticks go by the clock, not by which wake-up came, so
+// that a stream of notifications cannot starve them.
 func (d *Dispatcher) loop(ctx context.Context) {
-	d.rescue(ctx)
-	var lastStale time.Time
+	var lastStale, nextTick time.Time
 	for {
-		now := d.clock.Now()
-		if now.Sub(lastStale) >= staleCheckEvery {
-			d.failStale(ctx, now)
-			lastStale = now
+		if now := d.clock.Now(); !now.Before(nextTick) {
+			if now.Sub(lastStale) >= staleCheckEvery {
+				d.failStale(ctx, now)
+				lastStale = now
+			}
+			d.rescue(ctx)
+			d.wakeParked(ctx, now)
+			// Parked runs of other nodes, and of this one before a restart.
+			if next, err := d.store.NextWake(ctx); err == nil {
+				d.mu.Lock()
+				d.nextWake = next
+				d.mu.Unlock()
+			}
+			nextTick = now.Add(d.cfg.Poll)
 		}
-		d.wakeParked(ctx, now)
 		d.claim(ctx)
-		d.rescue(ctx)
-		wait := d.cfg.Poll
-		if next, err := d.store.NextWake(ctx); err == nil && !next.IsZero() {
-			wait = min(wait, max(next.Sub(d.clock.Now()), 0))
+		// A wake-up already past (its run waits for a free worker) must not
+		// make the loop spin: a freed slot notifies, and ticks go on.
+		d.mu.Lock()
+		if w := d.nextWake; w.After(d.clock.Now()) && w.Before(nextTick) {
+			nextTick = w
 		}
+		d.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return
 		case <-d.poke:
-		case <-d.clock.After(wait):
+		case <-d.clock.After(nextTick.Sub(d.clock.Now())):
 		}
 	}
+}
+
+// parked notes the wake-up time of a run that parked here, so that the
+// loop wakes for it without asking the store.
+func (d *Dispatcher) parked(at time.Time) {
+	d.mu.Lock()
+	if d.nextWake.IsZero() || at.Before(d.nextWake) {
+		d.nextWake = at
+	}
+	d.mu.Unlock()
+	d.Notify()
 }
 
 func (d *Dispatcher) lease() store.Lease {

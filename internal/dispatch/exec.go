@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -37,8 +38,10 @@ func (d *Dispatcher) launch(r *run.Run, fresh bool) {
 	}()
 }
 
-// workspace parses an automation's workspace, once per version.
-func (d *Dispatcher) workspace(a *automation.Automation) (*workspace.Workspace, error) {
+// Workspace parses an automation's workspace, once per version (the
+// cache is keyed by id and updatedAt); the run URL reads its StartBlock
+// from here too.
+func (d *Dispatcher) Workspace(a *automation.Automation) (*workspace.Workspace, error) {
 	key := a.ID + "@" + strconv.FormatInt(a.UpdatedAt.UnixMicro(), 10)
 	d.mu.Lock()
 	ws := d.wsCache[key]
@@ -71,7 +74,7 @@ func (d *Dispatcher) execute(ctx context.Context, cancel context.CancelFunc, r *
 		}
 		return // deleted, or the lease expires and the run is resumed
 	}
-	ws, err := d.workspace(a)
+	ws, err := d.Workspace(a)
 	if err != nil {
 		d.finish(log, w, engine.Result{Status: run.StatusFailed, Output: []any{},
 			Errors: []engine.RunError{{Level: "error", Message: "the workspace cannot run: " + err.Error()}}})
@@ -119,16 +122,14 @@ func (d *Dispatcher) execute(ctx context.Context, cancel context.CancelFunc, r *
 		return // shutting down: resumed from its checkpoint later
 	case !res.WakeAt.IsZero():
 		log.Debug("run parked", "wake_at", res.WakeAt)
-		d.Notify()
+		d.parked(res.WakeAt)
 		return
 	}
 	d.finish(log, w, res)
 }
 
 // finish records a run's end and wakes whoever waits for it.
-func (d *Dispatcher) finish(log interface {
-	Error(string, ...any)
-}, w *runWriter, res engine.Result) {
+func (d *Dispatcher) finish(log *slog.Logger, w *runWriter, res engine.Result) {
 	r := w.run
 	now := d.clock.Now().UTC().Truncate(time.Microsecond)
 	output, _ := json.Marshal(res.Output)

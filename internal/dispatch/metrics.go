@@ -85,8 +85,6 @@ func trigger(r *run.Run) string {
 	return r.Trigger
 }
 
-func (m *Metrics) created(*run.Run) {}
-
 func (m *Metrics) started(r *run.Run, latency time.Duration) {
 	m.startedN.WithLabelValues(trigger(r)).Inc()
 	m.latency.Observe(latency.Seconds())

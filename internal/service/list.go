@@ -39,17 +39,19 @@ type Page struct {
 
 // ParseSort reads "+field", "-field" or "field" for the automations list.
 func ParseSort(s string) (automation.SortField, bool, error) {
-	names := make([]string, len(automation.SortFields))
-	for i, f := range automation.SortFields {
-		names[i] = string(f)
-	}
-	f, desc, err := parseSort(s, names)
-	return automation.SortField(f), desc, err
+	return parseSort(s, automation.SortFields)
+}
+
+// sortField is the sort field type of a list: automation.SortField or
+// run.SortField.
+type sortField interface {
+	~string
+	IsNumeric() bool
 }
 
 // parseSort reads "+field", "-field" or "field", one of fields; empty is
 // the first field ascending.
-func parseSort(s string, fields []string) (string, bool, error) {
+func parseSort[F sortField](s string, fields []F) (F, bool, error) {
 	if s == "" {
 		return fields[0], false, nil
 	}
@@ -60,12 +62,14 @@ func parseSort(s string, fields []string) (string, bool, error) {
 	case '+':
 		s = s[1:]
 	}
-	for _, f := range fields {
-		if f == s {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		if string(f) == s {
 			return f, desc, nil
 		}
+		names[i] = string(f)
 	}
-	return "", false, apperr.InvalidParameter("sort must be one of %s, with an optional + or - prefix", strings.Join(fields, ", "))
+	return "", false, apperr.InvalidParameter("sort must be one of %s, with an optional + or - prefix", strings.Join(names, ", "))
 }
 
 // cursor is what an opaque cursor holds.
@@ -127,7 +131,7 @@ type keyset struct {
 }
 
 // parseKeyset reads a list request for a list sortable by fields.
-func parseKeyset(lp ListParams, fields []string, numeric func(string) bool, defaultLimit int) (keyset, error) {
+func parseKeyset[F sortField](lp ListParams, fields []F, defaultLimit int) (keyset, error) {
 	var ks keyset
 	ks.limit = lp.Limit
 	if ks.limit == 0 {
@@ -136,11 +140,11 @@ func parseKeyset(lp ListParams, fields []string, numeric func(string) bool, defa
 	if ks.limit < 1 || ks.limit > MaxListLimit {
 		return ks, apperr.InvalidParameter("limit must be between 1 and %d, got %d", MaxListLimit, lp.Limit)
 	}
-	var err error
-	if ks.sort, ks.desc, err = parseSort(lp.Sort, fields); err != nil {
+	f, desc, err := parseSort(lp.Sort, fields)
+	if err != nil {
 		return ks, err
 	}
-	ks.numeric = numeric(ks.sort)
+	ks.sort, ks.desc, ks.numeric = string(f), desc, f.IsNumeric()
 	if lp.Filter != "" {
 		if ks.filter, err = scim.Parse(lp.Filter); err != nil {
 			return ks, apperr.E(apperr.Invalid, apperr.CodeInvalidFilter, "Invalid filter", "%v", err)
@@ -204,11 +208,7 @@ func (s *Automations) List(ctx context.Context, p access.Principal, lp ListParam
 	} else if err := authorize(p, access.ListOwnAutomations, "", ""); err != nil {
 		return Page{}, err
 	}
-	names := make([]string, len(automation.SortFields))
-	for i, f := range automation.SortFields {
-		names[i] = string(f)
-	}
-	ks, err := parseKeyset(lp, names, func(f string) bool { return automation.SortField(f).IsNumeric() }, DefaultListLimit)
+	ks, err := parseKeyset(lp, automation.SortFields, DefaultListLimit)
 	if err != nil {
 		return Page{}, err
 	}

@@ -118,9 +118,9 @@ func objectInputs(raw json.RawMessage) (json.RawMessage, error) {
 	return json.RawMessage(t), nil
 }
 
-// readable loads an automation whose runs p may see (action a).
-func (s *Runs) automation(ctx context.Context, r store.Reader, p access.Principal, id string, a access.Action) (*automation.Automation, error) {
-	auto, err := r.GetAutomation(ctx, p.TenantID, id)
+// automation loads an automation on whose runs p may take action a.
+func (s *Runs) automation(ctx context.Context, p access.Principal, id string, a access.Action) (*automation.Automation, error) {
+	auto, err := s.store.GetAutomation(ctx, p.TenantID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func (s *Runs) automation(ctx context.Context, r store.Reader, p access.Principa
 
 // Get reads one run.
 func (s *Runs) Get(ctx context.Context, p access.Principal, automationID, runID string) (*run.Run, error) {
-	if _, err := s.automation(ctx, s.store, p, automationID, access.ReadAutomationRuns); err != nil {
+	if _, err := s.automation(ctx, p, automationID, access.ReadAutomationRuns); err != nil {
 		return nil, err
 	}
 	return s.store.GetRun(ctx, p.TenantID, automationID, runID)
@@ -147,14 +147,10 @@ type RunPage struct {
 
 // List returns a page of an automation's runs.
 func (s *Runs) List(ctx context.Context, p access.Principal, automationID string, lp ListParams) (RunPage, error) {
-	if _, err := s.automation(ctx, s.store, p, automationID, access.ReadAutomationRuns); err != nil {
+	if _, err := s.automation(ctx, p, automationID, access.ReadAutomationRuns); err != nil {
 		return RunPage{}, err
 	}
-	fields := make([]string, len(run.SortFields))
-	for i, f := range run.SortFields {
-		fields[i] = string(f)
-	}
-	ks, err := parseKeyset(lp, fields, func(f string) bool { return run.SortField(f).IsNumeric() }, DefaultRunListLimit)
+	ks, err := parseKeyset(lp, run.SortFields, DefaultRunListLimit)
 	if err != nil {
 		return RunPage{}, err
 	}
@@ -223,7 +219,7 @@ func (s *Runs) Retry(ctx context.Context, p access.Principal, automationID, runI
 
 // Check reads a run for an action on it that changes nothing (export).
 func (s *Runs) Check(ctx context.Context, p access.Principal, automationID, runID string) error {
-	if _, err := s.automation(ctx, s.store, p, automationID, access.ReadAutomationRuns); err != nil {
+	if _, err := s.automation(ctx, p, automationID, access.ReadAutomationRuns); err != nil {
 		return err
 	}
 	_, err := s.store.GetRun(ctx, p.TenantID, automationID, runID)
@@ -302,7 +298,7 @@ func (s *Runs) Execute(ctx context.Context, req ExecuteRequest) (ExecuteResult, 
 	if a.State == automation.StateDisabled {
 		return ExecuteResult{}, disabled(a)
 	}
-	ws, err := workspace.Parse(a.Workspace)
+	ws, err := s.dispatch.Workspace(a)
 	if err != nil {
 		return ExecuteResult{}, apperr.Internalf(err, "automation %s: workspace", a.ID)
 	}
