@@ -295,10 +295,7 @@ func (s *Runs) Execute(ctx context.Context, req ExecuteRequest) (ExecuteResult, 
 		return ExecuteResult{}, apperr.E(apperr.Invalid, apperr.CodeNotTriggered, "Not a triggered automation",
 			"automation %q runs in %s mode; only triggered automations accept the run URL (set the StartBlock's run mode to triggered)", a.ID, a.RunMode)
 	}
-	if a.State == automation.StateDisabled {
-		return ExecuteResult{}, disabled(a)
-	}
-	ws, err := s.dispatch.Workspace(a)
+	ws, err := s.dispatch.Workspace(a) // start refuses a disabled automation
 	if err != nil {
 		return ExecuteResult{}, apperr.Internalf(err, "automation %s: workspace", a.ID)
 	}
