@@ -85,6 +85,9 @@ type Run struct {
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 	Trigger            string
+	// ScheduleID names the schedule that created the run (empty when none
+	// did); with ScheduledStartTime it is unique.
+	ScheduleID string
 
 	// Dispatch state: the worker holding the run, until when, and how many
 	// times it has been claimed (the fencing number every write checks).

@@ -10,6 +10,7 @@ import (
 
 	"automate/internal/automation"
 	"automate/internal/run"
+	"automate/internal/schedule"
 	"automate/internal/scim"
 )
 
@@ -66,6 +67,10 @@ type Reader interface {
 	// ListUsage returns the tenant's daily usage rows in [From, To], by day
 	// and then automation.
 	ListUsage(ctx context.Context, tenantID string, from, to string) ([]UsageRow, error)
+	// GetSchedule reads an automation's schedule; nil when it has none.
+	GetSchedule(ctx context.Context, automationID string) (*schedule.Schedule, error)
+	// NextScheduleDue is the earliest time a schedule is due (zero: none).
+	NextScheduleDue(ctx context.Context) (time.Time, error)
 }
 
 // Tx is a write transaction. Its reads see its own writes.
@@ -116,6 +121,17 @@ type Tx interface {
 	// so that automation writes and settings writes do not interleave.
 	LockSettings(ctx context.Context, tenantID string) (automation.Settings, error)
 	PutSettings(ctx context.Context, tenantID string, s automation.Settings, now time.Time) error
+	// PutSchedule stores an automation's schedule, replacing any other.
+	PutSchedule(ctx context.Context, tenantID, automationID string, s *schedule.Schedule) error
+	// DeleteSchedule removes an automation's schedule, if it has one.
+	DeleteSchedule(ctx context.Context, automationID string) error
+	// DueSchedules lists up to limit schedules due at now, earliest first,
+	// holding them until commit where the database can.
+	DueSchedules(ctx context.Context, now time.Time, limit int) ([]DueSchedule, error)
+	// AdvanceSchedule moves a schedule due at from to next (and records
+	// startedAt as its last start unless zero); false when it was no longer
+	// due at from, because another scheduler fired it or it was changed.
+	AdvanceSchedule(ctx context.Context, id string, from, next, startedAt time.Time) (bool, error)
 	// MaxConcurrentRunsInUse is the highest maxConcurrentRuns of any of the
 	// tenant's automations, or 0 when it has none.
 	MaxConcurrentRunsInUse(ctx context.Context, tenantID string) (int, error)
@@ -141,6 +157,13 @@ type RunListQuery struct {
 type RunCounts struct {
 	Active int // starting, running, must stop
 	Queued int
+}
+
+// DueSchedule is a schedule with the automation it belongs to.
+type DueSchedule struct {
+	TenantID     string
+	AutomationID string
+	Schedule     *schedule.Schedule
 }
 
 // AutomationRef names an automation.

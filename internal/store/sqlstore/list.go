@@ -22,6 +22,10 @@ type Dialect struct {
 	// Collate is appended to text columns in comparisons and ORDER BY so
 	// that both databases order text by bytes (PostgreSQL: ` COLLATE "C"`).
 	Collate string
+	// SkipLocked is appended to a SELECT whose rows a transaction is about
+	// to update, so that concurrent transactions take different rows
+	// (PostgreSQL: ` FOR UPDATE SKIP LOCKED`; SQLite's one writer needs none).
+	SkipLocked string
 }
 
 // AutomationColumns lists the automations columns in scan order.

@@ -17,7 +17,7 @@ import (
 // runColumns lists the runs columns the run resource reads, in scan order.
 const runColumns = `id, tenant_id, automation_id, status, context, title, owner_id, space_id, executed_by_id, test_run,
 	inputs, output, errors, metrics, scheduled_start_time, start_time, stop_time, created_at, updated_at, trigger,
-	lease_owner, lease_expires_at, attempt, wake_at, journal_seq`
+	lease_owner, lease_expires_at, attempt, wake_at, journal_seq, schedule_id`
 
 // dispatchColumns adds the checkpoint, which only a worker reads.
 const dispatchColumns = runColumns + ", checkpoint"
@@ -42,7 +42,7 @@ func scanRun(s scanner, withCheckpoint bool) (*run.Run, error) {
 	)
 	dest := []any{&r.ID, &r.TenantID, &r.AutomationID, &r.Status, &r.Context, &r.Title, &r.OwnerID,
 		&r.SpaceID, &r.ExecutedByID, &r.TestRun, &inputs, &output, &errs, &metrics, &scheduled, &start, &stop, &created, &update,
-		&r.Trigger, &r.LeaseOwner, &leaseUntil, &r.Attempt, &wake, &r.JournalSeq}
+		&r.Trigger, &r.LeaseOwner, &leaseUntil, &r.Attempt, &wake, &r.JournalSeq, &r.ScheduleID}
 	if withCheckpoint {
 		dest = append(dest, &checkpoint)
 	}
@@ -86,11 +86,11 @@ func (q Queries) InsertRun(ctx context.Context, r *run.Run) error {
 		trigger = run.TriggerManual
 	}
 	_, err := q.DB.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
 		r.ID, r.TenantID, r.AutomationID, r.Status, r.Context, r.Title, r.OwnerID, r.SpaceID, r.ExecutedByID, r.TestRun,
 		rawOr(r.Inputs, "null"), rawOr(r.Output, "[]"), rawOr(r.Errors, "[]"), rawOr(r.Metrics, "{}"),
 		toMicros(r.ScheduledStartTime), toMicros(r.StartTime), toMicros(r.StopTime), toMicros(r.CreatedAt), toMicros(r.UpdatedAt),
-		trigger, r.LeaseOwner, toMicros(r.LeaseExpiresAt), r.Attempt, toMicros(r.WakeAt), r.JournalSeq)
+		trigger, r.LeaseOwner, toMicros(r.LeaseExpiresAt), r.Attempt, toMicros(r.WakeAt), r.JournalSeq, r.ScheduleID)
 	if err != nil {
 		return apperr.Internalf(err, "insert run")
 	}

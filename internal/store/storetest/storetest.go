@@ -16,6 +16,7 @@ import (
 	"automate/internal/apperr"
 	"automate/internal/automation"
 	"automate/internal/run"
+	"automate/internal/schedule"
 	"automate/internal/store"
 )
 
@@ -36,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RunHistory", testRunHistory},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"LeaseFencing", testLeaseFencing},
+		{"Schedules", testSchedules},
+		{"ConcurrentScheduleFires", testConcurrentScheduleFires},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -551,5 +554,183 @@ func testLeaseFencing(t *testing.T, st store.Store) {
 	j, err := st.RunJournal(ctx, "r1")
 	if err != nil || len(j) != 1 {
 		t.Errorf("journal %v %v", j, err)
+	}
+}
+
+func put(t *testing.T, st store.Store, a *automation.Automation, s *schedule.Schedule) {
+	t.Helper()
+	ctx := context.Background()
+	if err := st.InTx(ctx, func(tx store.Tx) error { return tx.PutSchedule(ctx, a.TenantID, a.ID, s) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testSchedules(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	a, b, c := sample("a", "t", "u"), sample("b", "t", "u"), sample("c", "t", "u")
+	insert(t, st, a, b, c)
+	if s, err := st.GetSchedule(ctx, "a"); err != nil || s != nil {
+		t.Fatalf("no schedule yet: %v, %v", s, err)
+	}
+	if next, err := st.NextScheduleDue(ctx); err != nil || !next.IsZero() {
+		t.Fatalf("NextScheduleDue with none: %v, %v", next, err)
+	}
+	sa := &schedule.Schedule{ID: "sa", Interval: 60, StartAt: "2026-03-04 05:06:00", Timezone: "Europe/Stockholm",
+		NextRunAt: t0.Add(2 * time.Minute)}
+	put(t, st, a, sa)
+	put(t, st, b, &schedule.Schedule{ID: "sb", Interval: -1, Recurrence: "FREQ=DAILY", StartAt: "2026-03-04 00:00:00",
+		StopAt: "2027-01-01 00:00:00", Timezone: "UTC", LastStartedAt: t0, NextRunAt: t0.Add(time.Minute)})
+	put(t, st, c, &schedule.Schedule{ID: "sc", Interval: 120, StartAt: "2026-03-04 00:00:00", Timezone: "UTC"}) // not due: next 0
+	got, err := st.GetSchedule(ctx, "a")
+	if err != nil || got == nil || *got != *sa {
+		t.Fatalf("GetSchedule = %+v, %v; want %+v", got, err, sa)
+	}
+	// Replacing keeps one schedule per automation.
+	sa2 := *sa
+	sa2.ID, sa2.Interval, sa2.NextRunAt = "sa2", 300, t0.Add(3*time.Minute)
+	put(t, st, a, &sa2)
+	if got, _ := st.GetSchedule(ctx, "a"); got == nil || got.ID != "sa2" || got.Interval != 300 {
+		t.Fatalf("replaced schedule = %+v", got)
+	}
+	if next, err := st.NextScheduleDue(ctx); err != nil || !next.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("NextScheduleDue = %v, %v", next, err)
+	}
+	var due []store.DueSchedule
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		due, err = tx.DueSchedules(ctx, t0.Add(5*time.Minute), 10)
+		if err != nil {
+			return err
+		}
+		if len(due) != 2 || due[0].Schedule.ID != "sb" || due[1].Schedule.ID != "sa2" || due[0].AutomationID != "b" || due[0].TenantID != "t" {
+			return fmt.Errorf("due = %+v, %+v", due[0], due[len(due)-1])
+		}
+		if ok, err := tx.AdvanceSchedule(ctx, "sb", t0.Add(time.Minute), t0.Add(time.Hour), t0.Add(90*time.Second)); err != nil || !ok {
+			return fmt.Errorf("advance: %v %v", ok, err)
+		}
+		// The second advance from the same occurrence loses.
+		if ok, err := tx.AdvanceSchedule(ctx, "sb", t0.Add(time.Minute), t0.Add(2*time.Hour), t0); err != nil || ok {
+			return fmt.Errorf("second advance: %v %v", ok, err)
+		}
+		limited, err := tx.DueSchedules(ctx, t0.Add(5*time.Minute), 1)
+		if err != nil || len(limited) != 1 || limited[0].Schedule.ID != "sa2" {
+			return fmt.Errorf("limited due = %v, %v", limited, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.GetSchedule(ctx, "b"); got == nil || !got.NextRunAt.Equal(t0.Add(time.Hour)) || !got.LastStartedAt.Equal(t0.Add(90*time.Second)) {
+		t.Fatalf("advanced schedule = %+v", got)
+	}
+	// A run per occurrence: the second insert of one occurrence fails.
+	r := &run.Run{ID: "r1", TenantID: "t", AutomationID: "b", Status: run.StatusQueued, Context: run.ContextAPIAsync,
+		Trigger: run.TriggerScheduled, ScheduleID: "sb", ScheduledStartTime: t0.Add(time.Minute), CreatedAt: t0, UpdatedAt: t0}
+	dup := *r
+	dup.ID = "r2"
+	if err := st.InTx(ctx, func(tx store.Tx) error { return tx.InsertRun(ctx, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.InTx(ctx, func(tx store.Tx) error { return tx.InsertRun(ctx, &dup) }); err == nil {
+		t.Fatal("a second run of one occurrence was stored")
+	}
+	if got, err := st.GetRun(ctx, "t", "b", "r1"); err != nil || got.ScheduleID != "sb" || !got.ScheduledStartTime.Equal(r.ScheduledStartTime) {
+		t.Fatalf("run = %+v, %v", got, err)
+	}
+	// Deleting the schedule, and the automation, removes it.
+	if err := st.InTx(ctx, func(tx store.Tx) error { return tx.DeleteSchedule(ctx, "a") }); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.GetSchedule(ctx, "a"); got != nil {
+		t.Fatalf("deleted schedule still there: %+v", got)
+	}
+	if err := st.InTx(ctx, func(tx store.Tx) error { return tx.DeleteAutomation(ctx, "t", "b") }); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.GetSchedule(ctx, "b"); got != nil {
+		t.Fatalf("schedule outlived its automation: %+v", got)
+	}
+}
+
+// testConcurrentScheduleFires lets several schedulers fire the same due
+// schedules at once; every occurrence must create exactly one run.
+func testConcurrentScheduleFires(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	const automations, occurrences, firers = 20, 5, 6
+	for i := range automations {
+		a := sample(fmt.Sprintf("a%02d", i), "t", "u")
+		insert(t, st, a)
+		put(t, st, a, &schedule.Schedule{ID: "s" + a.ID, Interval: 60, StartAt: "2026-03-04 05:06:00", Timezone: "UTC", NextRunAt: t0})
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		fired = map[string]int{}
+		seq   int
+	)
+	for f := range firers {
+		wg.Go(func() {
+			for {
+				var mine []string
+				err := st.InTx(ctx, func(tx store.Tx) error {
+					mine = mine[:0]
+					due, err := tx.DueSchedules(ctx, t0.Add(time.Hour), 7)
+					if err != nil || len(due) == 0 {
+						return err
+					}
+					for _, d := range due {
+						at := d.Schedule.NextRunAt
+						next := at.Add(time.Minute)
+						if n := int(next.Sub(t0) / time.Minute); n >= occurrences {
+							next = time.Time{}
+						}
+						ok, err := tx.AdvanceSchedule(ctx, d.Schedule.ID, at, next, at)
+						if err != nil {
+							return err
+						}
+						if !ok {
+							continue
+						}
+						mu.Lock()
+						seq++
+						id := fmt.Sprintf("r%d-%d", f, seq)
+						mu.Unlock()
+						r := &run.Run{ID: id, TenantID: "t", AutomationID: d.AutomationID, Status: run.StatusQueued,
+							Context: run.ContextAPIAsync, Trigger: run.TriggerScheduled, ScheduleID: d.Schedule.ID,
+							ScheduledStartTime: at, CreatedAt: t0, UpdatedAt: t0}
+						if err := tx.InsertRun(ctx, r); err != nil {
+							return err
+						}
+						mine = append(mine, d.Schedule.ID+"@"+at.Format(time.TimeOnly))
+					}
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(mine) == 0 {
+					if next, _ := st.NextScheduleDue(ctx); next.IsZero() {
+						return
+					}
+					continue
+				}
+				mu.Lock()
+				for _, k := range mine {
+					fired[k]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(fired) != automations*occurrences {
+		t.Errorf("%d occurrences fired, want %d", len(fired), automations*occurrences)
+	}
+	for k, n := range fired {
+		if n != 1 {
+			t.Errorf("%s fired %d times", k, n)
+		}
 	}
 }
