@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -58,11 +59,26 @@ func TestRunsSurviveKill(t *testing.T) {
 	}
 	var a struct{ ID string }
 	json.Unmarshal(body, &a)
+	// Many clients at once, so that the queue is long when the kill comes.
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 16 {
+		wg.Go(func() {
+			for i := range next {
+				status, body, err := call(client, "POST", base(srv)+"/"+a.ID+"/runs", alice, map[string]any{"context": "api", "inputs": map[string]any{"n": i}})
+				if err != nil || status != http.StatusCreated {
+					t.Errorf("run %d: %d %s %v", i, status, body, err)
+				}
+			}
+		})
+	}
 	for i := range runs {
-		status, body, err := call(client, "POST", base(srv)+"/"+a.ID+"/runs", alice, map[string]any{"context": "api", "inputs": map[string]any{"n": i}})
-		if err != nil || status != http.StatusCreated {
-			t.Fatalf("run %d: %d %s %v", i, status, body, err)
-		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
 	}
 	// Kill it once a good share of the runs has ended, with many in flight.
 	ended := func(s *serverProcess) int {
@@ -78,7 +94,19 @@ func TestRunsSurviveKill(t *testing.T) {
 		}
 		return n
 	}
-	waitUntil(t, 60*time.Second, func() bool { return ended(srv) >= runs/4 })
+	// Runs executing right now, read beside the server (WAL allows it).
+	dbFile := "file:" + filepath.Join(dir, sqlite.FileName) + "?mode=ro"
+	executing := func() int {
+		db, err := sql.Open("sqlite", dbFile)
+		if err != nil {
+			return 0
+		}
+		defer db.Close()
+		var n int
+		db.QueryRow("SELECT COUNT(*) FROM runs WHERE status = 'running'").Scan(&n)
+		return n
+	}
+	waitUntil(t, 60*time.Second, func() bool { return ended(srv) >= runs/4 && executing() >= 3 })
 	killedAt := ended(srv)
 	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

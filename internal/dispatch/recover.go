@@ -21,6 +21,15 @@ func (d *Dispatcher) renewLoop(ctx context.Context) {
 			return
 		case <-d.clock.After(d.cfg.Lease / 3):
 		}
+		// Only runs that executed here before the renewal began can be
+		// judged by it: one admitted meanwhile may be missing from held
+		// although its lease is fine.
+		d.mu.Lock()
+		before := make(map[string]bool, len(d.running))
+		for id := range d.running {
+			before[id] = true
+		}
+		d.mu.Unlock()
 		var held map[string]string
 		err := d.store.InTx(ctx, func(tx store.Tx) error {
 			l := d.lease()
@@ -36,6 +45,9 @@ func (d *Dispatcher) renewLoop(ctx context.Context) {
 		}
 		d.mu.Lock()
 		for id, cancel := range d.running {
+			if !before[id] {
+				continue
+			}
 			if status, ok := held[id]; !ok || status == run.StatusMustStop {
 				cancel()
 			}
