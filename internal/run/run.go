@@ -42,6 +42,16 @@ func IsLive(status string) bool {
 	return false
 }
 
+// AutomationStatus is how an automation's lastRunStatus shows a run's
+// status: the published enum of lastRunStatus has no "queued", so a run
+// waiting for a slot shows as "not started".
+func AutomationStatus(status string) string {
+	if status == StatusQueued {
+		return StatusNotStarted
+	}
+	return status
+}
+
 // IsFinal reports whether a run with this status has ended.
 func IsFinal(status string) bool {
 	switch status {

@@ -155,7 +155,7 @@ func (q Queries) RunJournal(ctx context.Context, runID string) ([]store.JournalE
 // SetLastRun points an automation at a run.
 func (q Queries) SetLastRun(ctx context.Context, r *run.Run) error {
 	_, err := q.DB.ExecContext(ctx, "UPDATE automations SET last_run_id = $1, last_run_at = $2, last_run_status = $3 WHERE id = $4",
-		r.ID, toMicros(r.CreatedAt), r.Status, r.AutomationID)
+		r.ID, toMicros(r.CreatedAt), run.AutomationStatus(r.Status), r.AutomationID)
 	if err != nil {
 		return apperr.Internalf(err, "set last run")
 	}
@@ -166,7 +166,7 @@ func (q Queries) SetLastRun(ctx context.Context, r *run.Run) error {
 // automation's latest run.
 func (q Queries) followLastRun(ctx context.Context, r *run.Run, status string) error {
 	_, err := q.DB.ExecContext(ctx, "UPDATE automations SET last_run_status = $1 WHERE id = $2 AND last_run_id = $3",
-		status, r.AutomationID, r.ID)
+		run.AutomationStatus(status), r.AutomationID, r.ID)
 	if err != nil {
 		return apperr.Internalf(err, "update last run status")
 	}
