@@ -54,8 +54,11 @@ func TestOfficialClient(t *testing.T) {
 	d := dispatch.New(db, clk, logger, dispatch.Config{}, nil)
 	d.Start(ctx)
 	defer d.Stop()
+	sched := dispatch.NewScheduler(d, dispatch.ScheduleConfig{})
+	sched.Start(ctx)
+	defer sched.Stop()
 	srv := api.New(api.Config{RateLimits: api.RateLimits{}}, api.Deps{
-		Automations: service.NewAutomations(db, d, clk, logger),
+		Automations: service.NewAutomations(db, d, sched, clk, logger),
 		Runs:        service.NewRuns(db, d, clk, logger),
 		Verifier:    verifier, Database: db, Clock: clk, Logger: logger,
 	})

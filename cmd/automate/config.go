@@ -31,6 +31,8 @@ type config struct {
 	ParkAfter     time.Duration
 	KeepRuns      int
 	KeepJournalMB int64
+	CatchUp       string
+	CatchUpLimit  int
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
@@ -66,6 +68,9 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.ParkAfter, "park-after", dispatch.DefaultParkAfter, "a SleepBlock at least this long parks its run instead of holding a worker")
 	fs.IntVar(&c.KeepRuns, "keep-runs", dispatch.DefaultKeepRuns, "finished runs kept per automation (older ones are pruned)")
 	fs.Int64Var(&c.KeepJournalMB, "keep-journal-mb", dispatch.DefaultKeepJournalBytes>>20, "run journal kept per automation, in MiB (older runs are pruned)")
+	fs.StringVar(&c.CatchUp, "schedule-catch-up", string(dispatch.CatchUpLatest),
+		"occurrences a schedule missed while the server was down: latest (one run for the most recent), skip (none) or all (one run each, bounded)")
+	fs.IntVar(&c.CatchUpLimit, "schedule-catch-up-limit", dispatch.DefaultCatchUpLimit, "most missed occurrences of one schedule that --schedule-catch-up all runs")
 }
 
 // parseFlags parses args, first applying AUTOMATE_* environment variables

@@ -68,6 +68,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	catchUp, err := dispatch.ParseCatchUp(c.CatchUp)
+	if err != nil {
+		return fmt.Errorf("--schedule-catch-up: %w", err)
+	}
 	clk := clock.Real{}
 	verifier, err := newVerifier(c, clk)
 	if err != nil {
@@ -86,6 +90,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}, metrics)
 	dispatcher.Start(ctx)
 	defer dispatcher.Stop()
+	scheduler := dispatch.NewScheduler(dispatcher, dispatch.ScheduleConfig{CatchUp: catchUp, CatchUpLimit: c.CatchUpLimit})
+	scheduler.Start(ctx)
+	defer scheduler.Stop() // before the dispatcher's: it creates runs through it
 	pruner := dispatch.NewPruner(db, clk, logger, dispatch.Retention{Runs: c.KeepRuns, JournalBytes: c.KeepJournalMB << 20})
 	pruner.Start(ctx)
 	defer pruner.Stop()
@@ -96,7 +103,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		RateLimits:   api.RateLimits{Tier1PerMinute: c.RateTier1, Tier2PerMinute: c.RateTier2},
 		Version:      version(),
 	}, api.Deps{
-		Automations: service.NewAutomations(db, dispatcher, clk, logger),
+		Automations: service.NewAutomations(db, dispatcher, scheduler, clk, logger),
 		Runs:        service.NewRuns(db, dispatcher, clk, logger),
 		Collectors:  []prometheus.Collector{metrics},
 		Verifier:    verifier,

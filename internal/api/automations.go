@@ -10,6 +10,7 @@ import (
 	"automate/internal/access"
 	"automate/internal/apperr"
 	"automate/internal/automation"
+	"automate/internal/schedule"
 	"automate/internal/service"
 )
 
@@ -30,10 +31,52 @@ type automationRequest struct {
 	SpaceID           *string         `json:"spaceId"`
 	Workspace         json.RawMessage `json:"workspace"`
 	MaxConcurrentRuns *int            `json:"maxConcurrentRuns"`
+	// Schedules null or absent keeps the schedule; [] removes it.
+	Schedules *[]scheduleRequest `json:"schedules"`
+}
+
+// scheduleRequest is ScheduleRequestObject. The read-only fields of
+// ScheduleResponseObject (id, lastStartedAt, nextRunAt) are ignored, so a
+// GET response can be sent back.
+type scheduleRequest struct {
+	Interval   *int    `json:"interval"`
+	Recurrence *string `json:"recurrence"`
+	StartAt    *string `json:"startAt"`
+	StopAt     *string `json:"stopAt"`
+	Timezone   *string `json:"timezone"`
 }
 
 func (q automationRequest) input() automation.Input {
-	return automation.Input{Name: q.Name, Description: q.Description, SpaceID: q.SpaceID, Workspace: q.Workspace, MaxConcurrentRuns: q.MaxConcurrentRuns}
+	in := automation.Input{Name: q.Name, Description: q.Description, SpaceID: q.SpaceID, Workspace: q.Workspace, MaxConcurrentRuns: q.MaxConcurrentRuns}
+	if q.Schedules != nil {
+		specs := make([]schedule.Spec, len(*q.Schedules))
+		for i, r := range *q.Schedules {
+			specs[i] = schedule.Spec{Interval: r.Interval, Recurrence: r.Recurrence, StartAt: r.StartAt, StopAt: r.StopAt, Timezone: r.Timezone}
+		}
+		in.Schedules = &specs
+	}
+	return in
+}
+
+// scheduleJSON is ScheduleResponseObject.
+type scheduleJSON struct {
+	ID            string `json:"id"`
+	Interval      int    `json:"interval"`
+	Recurrence    string `json:"recurrence,omitempty"`
+	StartAt       string `json:"startAt"`
+	StopAt        string `json:"stopAt,omitempty"`
+	Timezone      string `json:"timezone"`
+	LastStartedAt string `json:"lastStartedAt,omitempty"`
+	NextRunAt     string `json:"nextRunAt,omitempty"`
+}
+
+// schedulesJSON is an automation's schedules list: none or one.
+func schedulesJSON(sc *schedule.Schedule) []scheduleJSON {
+	if sc == nil {
+		return []scheduleJSON{}
+	}
+	return []scheduleJSON{{ID: sc.ID, Interval: sc.Interval, Recurrence: sc.Recurrence, StartAt: sc.StartAt,
+		StopAt: sc.StopAt, Timezone: sc.Timezone, LastStartedAt: formatTime(sc.LastStartedAt), NextRunAt: formatTime(sc.NextRunAt)}}
 }
 
 type linksJSON struct {
@@ -72,7 +115,7 @@ func (s *Server) listAutomations(w http.ResponseWriter, r *http.Request, p acces
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendAutomation(b, a, false)
+		b = appendAutomation(b, a, false, nil)
 	}
 	b = append(b, `],"links":`...)
 	b = append(b, linksRaw...)
@@ -98,7 +141,7 @@ func (s *Server) createAutomation(w http.ResponseWriter, r *http.Request, p acce
 	if err != nil {
 		return err
 	}
-	writeRawJSON(w, http.StatusCreated, appendAutomation(nil, a, true))
+	writeRawJSON(w, http.StatusCreated, appendAutomation(nil, a.Automation, true, a.Schedule))
 	return nil
 }
 
@@ -107,7 +150,7 @@ func (s *Server) getAutomation(w http.ResponseWriter, r *http.Request, p access.
 	if err != nil {
 		return err
 	}
-	writeRawJSON(w, http.StatusOK, appendAutomation(nil, a, true))
+	writeRawJSON(w, http.StatusOK, appendAutomation(nil, a.Automation, true, a.Schedule))
 	return nil
 }
 
@@ -120,7 +163,7 @@ func (s *Server) updateAutomation(w http.ResponseWriter, r *http.Request, p acce
 	if err != nil {
 		return err
 	}
-	writeRawJSON(w, http.StatusOK, appendAutomation(nil, a, true))
+	writeRawJSON(w, http.StatusOK, appendAutomation(nil, a.Automation, true, a.Schedule))
 	return nil
 }
 

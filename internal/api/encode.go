@@ -1,10 +1,12 @@
 package api
 
 import (
+	"encoding/json"
 	"strconv"
 	"unicode/utf8"
 
 	"automate/internal/automation"
+	"automate/internal/schedule"
 )
 
 // appendAutomation writes the JSON of an automation by hand. It is the
@@ -12,7 +14,7 @@ import (
 // of its time re-validating the stored workspace, which was compacted and
 // validated when it was saved. TestAppendAutomationMatchesEncodingJSON
 // keeps it equal to encoding/json's output of automationJSON.
-func appendAutomation(b []byte, a *automation.Automation, detail bool) []byte {
+func appendAutomation(b []byte, a *automation.Automation, detail bool, sched *schedule.Schedule) []byte {
 	b = append(b, `{"id":`...)
 	b = appendString(b, a.ID)
 	b = append(b, `,"name":`...)
@@ -30,7 +32,14 @@ func appendAutomation(b []byte, a *automation.Automation, detail bool) []byte {
 	b = append(b, `,"runMode":`...)
 	b = appendString(b, a.RunMode)
 	if detail {
-		b = append(b, `,"schedules":[]`...)
+		b = append(b, `,"schedules":`...)
+		if sched == nil {
+			b = append(b, `[]`...)
+		} else {
+			// Rare and small: encoding/json is fine here.
+			raw, _ := json.Marshal(schedulesJSON(sched))
+			b = append(b, raw...)
+		}
 	}
 	b = append(b, `,"workspace":`...)
 	b = append(b, a.Workspace...)

@@ -74,7 +74,7 @@ func TestAppendAutomationMatchesEncodingJSON(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := appendAutomation(nil, a, detail); string(got) != string(want) {
+			if got := appendAutomation(nil, a, detail, nil); string(got) != string(want) {
 				t.Fatalf("detail=%v\n got %s\nwant %s", detail, got, want)
 			}
 		}
@@ -87,7 +87,7 @@ func TestWorkspaceVerbatim(t *testing.T) {
 	t.Parallel()
 	ws := `{"blocks":[{"type":"StartBlock","x":"<&> é"}]}`
 	a := &automation.Automation{Workspace: json.RawMessage(ws)}
-	got := string(appendAutomation(nil, a, true))
+	got := string(appendAutomation(nil, a, true, nil))
 	if !strings.Contains(got, `"workspace":`+ws+`,`) {
 		t.Errorf("workspace not verbatim: %s", got)
 	}

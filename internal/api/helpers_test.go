@@ -32,12 +32,13 @@ var testSecret = []byte("test-secret-of-enough-length-for-hs256")
 
 // bundle is one running server on loopback over a fresh SQLite file.
 type bundle struct {
-	t        testing.TB
-	url      string
-	clock    *clock.Fake
-	db       *sqlite.DB
-	http     *http.Client
-	dispatch *dispatch.Dispatcher
+	t         testing.TB
+	url       string
+	clock     *clock.Fake
+	db        *sqlite.DB
+	http      *http.Client
+	dispatch  *dispatch.Dispatcher
+	scheduler *dispatch.Scheduler
 	// outside is a server standing for the outside world runs call.
 	outside *httptest.Server
 }
@@ -48,6 +49,7 @@ type setupOpts struct {
 	// realClock runs the server on the wall clock (benchmarks that time
 	// runs); the bundle's fake clock then only mints tokens.
 	realClock bool
+	schedule  dispatch.ScheduleConfig
 }
 
 // setup starts a server with rate limits off unless the options set them.
@@ -81,8 +83,11 @@ func setup(t testing.TB, opts ...func(*setupOpts)) *bundle {
 	d := dispatch.New(db, serverClock, logger, o.dispatch, metrics)
 	d.Start(ctx)
 	t.Cleanup(d.Stop)
+	sched := dispatch.NewScheduler(d, o.schedule)
+	sched.Start(ctx)
+	t.Cleanup(sched.Stop) // before d.Stop: cleanups run last first
 	srv := api.New(o.cfg, api.Deps{
-		Automations: service.NewAutomations(db, d, serverClock, logger),
+		Automations: service.NewAutomations(db, d, sched, serverClock, logger),
 		Runs:        service.NewRuns(db, d, serverClock, logger),
 		Collectors:  []prometheus.Collector{metrics},
 		Verifier:    verifier,
@@ -92,7 +97,7 @@ func setup(t testing.TB, opts ...func(*setupOpts)) *bundle {
 	})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &bundle{t: t, url: ts.URL, clock: clk, db: db, http: ts.Client(), dispatch: d}
+	return &bundle{t: t, url: ts.URL, clock: clk, db: db, http: ts.Client(), dispatch: d, scheduler: sched}
 }
 
 // principal options for tokens.
@@ -247,7 +252,7 @@ type automationBody struct {
 	OwnerID           string          `json:"ownerId"`
 	SpaceID           *string         `json:"spaceId"`
 	RunMode           string          `json:"runMode"`
-	Schedules         []any           `json:"schedules"`
+	Schedules         []scheduleBody  `json:"schedules"`
 	Workspace         json.RawMessage `json:"workspace"`
 	SnippetIDs        []string        `json:"snippetIds"`
 	EndpointIDs       []string        `json:"endpointIds"`
@@ -256,6 +261,17 @@ type automationBody struct {
 	MaxConcurrentRuns int             `json:"maxConcurrentRuns"`
 	CreatedAt         string          `json:"createdAt"`
 	UpdatedAt         string          `json:"updatedAt"`
+}
+
+type scheduleBody struct {
+	ID            string `json:"id"`
+	Interval      int    `json:"interval"`
+	Recurrence    string `json:"recurrence"`
+	StartAt       string `json:"startAt"`
+	StopAt        string `json:"stopAt"`
+	Timezone      string `json:"timezone"`
+	LastStartedAt string `json:"lastStartedAt"`
+	NextRunAt     string `json:"nextRunAt"`
 }
 
 type listBody struct {

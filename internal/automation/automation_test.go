@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"automate/internal/apperr"
+	"automate/internal/schedule"
 )
 
 func TestDeriveExample(t *testing.T) {
@@ -118,20 +120,20 @@ func TestNewExecutionToken(t *testing.T) {
 func TestApply(t *testing.T) {
 	t.Parallel()
 	name, long := "n", strings.Repeat("x", MaxDescriptionLength+1)
-	a, err := NewFromInput(Input{Name: &name}, DefaultSettings)
+	a, _, err := NewFromInput(Input{Name: &name}, DefaultSettings, time.Now())
 	if err != nil || a.MaxConcurrentRuns != 1 || a.State != StateAvailable || a.RunMode != RunModeManual {
 		t.Fatalf("NewFromInput = %+v, %v", a, err)
 	}
-	if err := a.Apply(Input{Description: &long}, DefaultSettings); !apperr.IsKind(err, apperr.Invalid) {
+	if _, err := a.Apply(Input{Description: &long}, DefaultSettings, nil, time.Now()); !apperr.IsKind(err, apperr.Invalid) {
 		t.Errorf("long description: %v", err)
 	}
-	if err := a.Apply(Input{Workspace: json.RawMessage(`{"blocks": [ ]}`)}, DefaultSettings); err != nil || string(a.Workspace) != `{"blocks":[]}` {
+	if _, err := a.Apply(Input{Workspace: json.RawMessage(`{"blocks": [ ]}`)}, DefaultSettings, nil, time.Now()); err != nil || string(a.Workspace) != `{"blocks":[]}` {
 		t.Errorf("workspace compacted to %s, %v", a.Workspace, err)
 	}
-	if err := a.Apply(Input{Workspace: json.RawMessage(`null`)}, DefaultSettings); err != nil || string(a.Workspace) != `{"blocks":[]}` {
+	if _, err := a.Apply(Input{Workspace: json.RawMessage(`null`)}, DefaultSettings, nil, time.Now()); err != nil || string(a.Workspace) != `{"blocks":[]}` {
 		t.Errorf("null workspace must keep the old one: %s, %v", a.Workspace, err)
 	}
-	if _, err := NewFromInput(Input{}, DefaultSettings); !apperr.IsKind(err, apperr.Invalid) {
+	if _, _, err := NewFromInput(Input{}, DefaultSettings, time.Now()); !apperr.IsKind(err, apperr.Invalid) {
 		t.Errorf("missing name: %v", err)
 	}
 }
@@ -166,4 +168,64 @@ func FuzzDerive(f *testing.F) {
 			t.Fatalf("run mode %q", d.RunMode)
 		}
 	})
+}
+
+// TestRunModeDrift: an active schedule makes an automation scheduled
+// whatever its StartBlock says; without one (removed, or its series over)
+// the StartBlock's run mode comes back at the next save.
+func TestRunModeDrift(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	str := func(s string) *string { return &s }
+	triggered := json.RawMessage(`{"blocks":[{"type":"StartBlock","inputs":[{"id":"run_mode","value":"triggered"}]}]}`)
+	daily := []schedule.Spec{{Recurrence: str("FREQ=DAILY"), StartAt: str("2026-01-01 09:00:00")}}
+	over := []schedule.Spec{{Recurrence: str("FREQ=DAILY"), StartAt: str("2026-01-01 09:00:00"), StopAt: str("2026-02-01 00:00:00")}}
+	none := []schedule.Spec{}
+
+	a, sched, err := NewFromInput(Input{Name: str("n"), Workspace: triggered, Schedules: &daily}, DefaultSettings, now)
+	if err != nil || a.RunMode != RunModeScheduled || sched == nil {
+		t.Fatalf("with a schedule: %v, %v, %v", a.RunMode, sched, err)
+	}
+	if want := time.Date(2026, 5, 2, 9, 0, 0, 0, time.UTC); !sched.NextRunAt.Equal(want) {
+		t.Errorf("nextRunAt = %v, want %v", sched.NextRunAt, want)
+	}
+	// A save without schedules keeps the schedule and the mode, even when
+	// the workspace changes.
+	kept, err := a.Apply(Input{Workspace: triggered}, DefaultSettings, sched, now)
+	if err != nil || kept != sched || a.RunMode != RunModeScheduled {
+		t.Fatalf("save without schedules: %v, %v, %v", a.RunMode, kept, err)
+	}
+	// The same schedule sent again is the same schedule, state and all.
+	again, err := a.Apply(Input{Schedules: &daily}, DefaultSettings, sched, now.Add(time.Hour))
+	if err != nil || again != sched {
+		t.Fatalf("unchanged schedule replaced: %+v, %v", again, err)
+	}
+	// A changed one keeps its id and last start.
+	sched.ID, sched.LastStartedAt = "s1", now
+	weekly := []schedule.Spec{{Recurrence: str("FREQ=WEEKLY"), StartAt: str("2026-01-01 09:00:00")}}
+	changed, err := a.Apply(Input{Schedules: &weekly}, DefaultSettings, sched, now)
+	if err != nil || changed == sched || changed.ID != "s1" || !changed.LastStartedAt.Equal(now) || changed.Recurrence != "FREQ=WEEKLY" {
+		t.Fatalf("changed schedule: %+v, %v", changed, err)
+	}
+	// A series that is over is no longer active.
+	ended, err := a.Apply(Input{Schedules: &over}, DefaultSettings, changed, now)
+	if err != nil || ended == nil || a.RunMode != RunModeTriggered || !ended.NextRunAt.IsZero() {
+		t.Fatalf("ended series: %v, %+v, %v", a.RunMode, ended, err)
+	}
+	// Removing the schedule gives the StartBlock its say again.
+	a.RunMode = RunModeScheduled
+	removed, err := a.Apply(Input{Schedules: &none}, DefaultSettings, sched, now)
+	if err != nil || removed != nil || a.RunMode != RunModeTriggered {
+		t.Fatalf("removed schedule: %v, %v, %v", a.RunMode, removed, err)
+	}
+	// A disabled automation keeps its schedule but nothing is due.
+	a.State = StateDisabled
+	off, err := a.Apply(Input{Schedules: &daily}, DefaultSettings, nil, now)
+	if err != nil || off == nil || !off.NextRunAt.IsZero() || a.RunMode != RunModeScheduled {
+		t.Fatalf("disabled: %v, %+v, %v", a.RunMode, off, err)
+	}
+	two := []schedule.Spec{daily[0], weekly[0]}
+	if _, err := a.Apply(Input{Schedules: &two}, DefaultSettings, nil, now); err == nil || !strings.Contains(err.Error(), "at most one schedule") {
+		t.Errorf("two schedules: %v", err)
+	}
 }

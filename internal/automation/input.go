@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"automate/internal/apperr"
+	"automate/internal/schedule"
 )
 
 // Input is what a client may set on create or update. A nil field was not
@@ -17,33 +19,73 @@ type Input struct {
 	SpaceID           *string
 	Workspace         json.RawMessage
 	MaxConcurrentRuns *int
+	// Schedules replaces the schedule when not nil: an empty list removes
+	// it; more than one is refused.
+	Schedules *[]schedule.Spec
 }
 
 // emptyWorkspace is the workspace of an automation created without one.
 var emptyWorkspace = json.RawMessage(`{}`)
 
 // NewFromInput validates a create request and builds the automation it
-// describes, with every derived field set. IDs, owner and times are the
-// caller's to fill in.
-func NewFromInput(in Input, settings Settings) (*Automation, error) {
+// describes, with every derived field set, and its schedule (nil: none).
+// IDs, owner and times are the caller's to fill in; now is the time of the
+// save.
+func NewFromInput(in Input, settings Settings, now time.Time) (*Automation, *schedule.Schedule, error) {
 	if in.Name == nil {
-		return nil, apperr.Validation("name is required")
+		return nil, nil, apperr.Validation("name is required")
 	}
 	a := &Automation{State: StateAvailable, MaxConcurrentRuns: 1, Workspace: emptyWorkspace}
-	if err := a.Apply(in, settings); err != nil {
-		return nil, err
+	sched, err := a.Apply(in, settings, nil, now)
+	if err != nil {
+		return nil, nil, err
 	}
 	if in.SpaceID != nil {
 		a.SpaceID = *in.SpaceID
 	}
 	a.ExecutionToken = NewExecutionToken()
-	return a, nil
+	return a, sched, nil
 }
 
 // Apply validates the fields present in in and copies them onto a,
-// re-deriving what depends on the workspace. SpaceID is not applied: moving
-// between spaces is its own action.
-func (a *Automation) Apply(in Input, settings Settings) error {
+// re-deriving what depends on the workspace and the schedule. sched is the
+// automation's stored schedule (nil: none); Apply returns the one it has
+// after the change, with its next run computed when it changed (a
+// schedule sent unchanged keeps its state). SpaceID is not applied:
+// moving between spaces is its own action.
+func (a *Automation) Apply(in Input, settings Settings, sched *schedule.Schedule, now time.Time) (*schedule.Schedule, error) {
+	if err := a.apply(in, settings); err != nil {
+		return nil, err
+	}
+	if in.Schedules != nil {
+		specs := *in.Schedules
+		switch len(specs) {
+		case 0:
+			sched = nil
+		case 1:
+			next, err := schedule.FromSpec(specs[0], now)
+			if err != nil {
+				return nil, err
+			}
+			if sched == nil || !sched.SameSpec(next) {
+				if sched != nil {
+					next.ID, next.LastStartedAt = sched.ID, sched.LastStartedAt
+				}
+				next.Reschedule(now, a.State != StateDisabled)
+				sched = next
+			}
+		default:
+			return nil, apperr.Validation("schedules: an automation has at most one schedule; got %d", len(specs))
+		}
+	}
+	// An active schedule wins over the StartBlock's run mode.
+	if sched != nil && sched.Active(now) {
+		a.RunMode = RunModeScheduled
+	}
+	return sched, nil
+}
+
+func (a *Automation) apply(in Input, settings Settings) error {
 	if in.Name != nil {
 		if err := ValidateName(*in.Name); err != nil {
 			return err

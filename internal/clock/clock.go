@@ -12,6 +12,10 @@ type Clock interface {
 	Now() time.Time
 	// After sends the time on the channel once d has passed.
 	After(d time.Duration) <-chan time.Time
+	// At sends the time on the channel once it is t. Unlike After with a
+	// duration computed from an earlier Now, it cannot overshoot when the
+	// time moves in between.
+	At(t time.Time) <-chan time.Time
 }
 
 // Real is the wall clock.
@@ -22,6 +26,9 @@ func (Real) Now() time.Time { return time.Now() }
 
 // After is time.After.
 func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// At is time.After until t.
+func (Real) At(t time.Time) <-chan time.Time { return time.After(time.Until(t)) }
 
 // Fake is a clock that moves only when told to. It is safe for concurrent use.
 type Fake struct {
@@ -46,6 +53,20 @@ func (f *Fake) After(d time.Duration) <-chan time.Time {
 		return c
 	}
 	f.waiters = append(f.waiters, waiter{at: f.now.Add(d), c: c})
+	return c
+}
+
+// At returns a channel that receives the fake time once the clock has
+// been moved to t or past it.
+func (f *Fake) At(t time.Time) <-chan time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := make(chan time.Time, 1)
+	if !t.After(f.now) {
+		c <- f.now
+		return c
+	}
+	f.waiters = append(f.waiters, waiter{at: t, c: c})
 	return c
 }
 

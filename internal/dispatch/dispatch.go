@@ -383,7 +383,7 @@ func (d *Dispatcher) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-d.poke:
-		case <-d.clock.After(nextTick.Sub(d.clock.Now())):
+		case <-d.clock.At(nextTick):
 		}
 	}
 }

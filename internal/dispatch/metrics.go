@@ -17,6 +17,8 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 	latency  prometheus.Histogram
 	depth    prometheus.GaugeFunc
+	lateness prometheus.Histogram
+	missed   prometheus.Counter
 }
 
 // NewMetrics returns the metrics; queueDepth (may be nil) is asked for
@@ -40,6 +42,15 @@ func NewMetrics(queueDepth func(context.Context) (int64, error)) *Metrics {
 			Name:    "automate_run_dispatch_latency_seconds",
 			Help:    "Time from a run's creation to the start of its execution.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 12),
+		}),
+		lateness: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "automate_schedule_lateness_seconds",
+			Help:    "Time from a schedule's occurrence to the commit of the run it created.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 4, 12),
+		}),
+		missed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "automate_schedule_missed_total",
+			Help: "Occurrences of schedules that created no run under the catch-up policy (missed while the server was down).",
 		}),
 	}
 	m.depth = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -67,6 +78,8 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	m.duration.Describe(ch)
 	m.latency.Describe(ch)
 	m.depth.Describe(ch)
+	m.lateness.Describe(ch)
+	m.missed.Describe(ch)
 }
 
 // Collect implements prometheus.Collector.
@@ -76,6 +89,8 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.duration.Collect(ch)
 	m.latency.Collect(ch)
 	m.depth.Collect(ch)
+	m.lateness.Collect(ch)
+	m.missed.Collect(ch)
 }
 
 func trigger(r *run.Run) string {

@@ -250,3 +250,23 @@ func (s *Schedule) SameSpec(o *Schedule) bool {
 	return s.Interval == o.Interval && s.Recurrence == o.Recurrence && s.StartAt == o.StartAt &&
 		s.StopAt == o.StopAt && s.Timezone == o.Timezone
 }
+
+// Active reports whether the series has an occurrence after now (whether
+// or not the automation is enabled).
+func (s *Schedule) Active(now time.Time) bool {
+	r, err := s.Rule()
+	return err == nil && !r.Next(now).IsZero()
+}
+
+// Reschedule sets NextRunAt to the first occurrence after now, or to zero
+// when the automation is disabled: occurrences missed while disabled are
+// never replayed.
+func (s *Schedule) Reschedule(now time.Time, enabled bool) {
+	s.NextRunAt = time.Time{}
+	if !enabled {
+		return
+	}
+	if r, err := s.Rule(); err == nil {
+		s.NextRunAt = r.Next(now)
+	}
+}

@@ -16,22 +16,54 @@ import (
 	"automate/internal/automation"
 	"automate/internal/clock"
 	"automate/internal/dispatch"
+	"automate/internal/schedule"
 	"automate/internal/store"
 )
 
 // Automations is the automations and settings use cases.
 type Automations struct {
-	store    store.Store
-	dispatch *dispatch.Dispatcher
-	clock    clock.Clock
-	logger   *slog.Logger
+	store     store.Store
+	dispatch  *dispatch.Dispatcher
+	scheduler *dispatch.Scheduler
+	clock     clock.Clock
+	logger    *slog.Logger
 }
 
-// NewAutomations returns the use cases over st; d (which may be nil when
-// nothing executes runs) is told when runs are removed with their
-// automation's history, so that it interrupts those executing.
-func NewAutomations(st store.Store, d *dispatch.Dispatcher, clk clock.Clock, logger *slog.Logger) *Automations {
-	return &Automations{store: st, dispatch: d, clock: clk, logger: logger}
+// NewAutomations returns the use cases over st. d is told when runs are
+// removed with their automation's history, so that it interrupts those
+// executing; sched is told when a schedule changes, so that it wakes for
+// an earlier occurrence. Either may be nil when nothing executes runs.
+func NewAutomations(st store.Store, d *dispatch.Dispatcher, sched *dispatch.Scheduler, clk clock.Clock, logger *slog.Logger) *Automations {
+	return &Automations{store: st, dispatch: d, scheduler: sched, clock: clk, logger: logger}
+}
+
+// Detail is an automation with its schedule, as the detail endpoints
+// show it.
+type Detail struct {
+	*automation.Automation
+	Schedule *schedule.Schedule // nil: none
+}
+
+// saveSchedule stores the schedule an automation has after a change (nil
+// removes it) when it differs from the one it had.
+func (s *Automations) saveSchedule(ctx context.Context, tx store.Tx, a *automation.Automation, before, after *schedule.Schedule) error {
+	switch {
+	case after == before:
+		return nil
+	case after == nil:
+		return tx.DeleteSchedule(ctx, a.ID)
+	}
+	if after.ID == "" {
+		after.ID = newID()
+	}
+	return tx.PutSchedule(ctx, a.TenantID, a.ID, after)
+}
+
+// schedulesChanged wakes the scheduler after a commit that changed one.
+func (s *Automations) schedulesChanged() {
+	if s.scheduler != nil {
+		s.scheduler.Changed()
+	}
 }
 
 // removeHistory deletes an automation's runs (or, with the automation,
@@ -92,46 +124,53 @@ func spaceNotFound(spaceID string) error {
 	return apperr.E(apperr.Invalid, apperr.CodeSpaceNotFound, "Space not found", "space %q does not exist or is not available to you", spaceID)
 }
 
-// Create stores a new automation owned by p.
-func (s *Automations) Create(ctx context.Context, p access.Principal, in automation.Input) (*automation.Automation, error) {
+// Create stores a new automation owned by p, with its schedule.
+func (s *Automations) Create(ctx context.Context, p access.Principal, in automation.Input) (Detail, error) {
 	if err := authorize(p, access.CreateAutomation, "", ""); err != nil {
-		return nil, err
+		return Detail{}, err
 	}
 	if in.SpaceID != nil && *in.SpaceID != "" {
 		// Shared spaces do not exist yet: no space id can name one.
-		return nil, spaceNotFound(*in.SpaceID)
+		return Detail{}, spaceNotFound(*in.SpaceID)
 	}
-	var created *automation.Automation
+	var created Detail
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		settings, err := tx.LockSettings(ctx, p.TenantID)
 		if err != nil {
 			return err
 		}
-		a, err := automation.NewFromInput(in, settings)
+		now := s.now()
+		a, sched, err := automation.NewFromInput(in, settings, now)
 		if err != nil {
 			return err
 		}
-		now := s.now()
 		a.ID, a.TenantID, a.OwnerID, a.CreatedAt, a.UpdatedAt = newID(), p.TenantID, p.UserID, now, now
 		if err := tx.InsertAutomation(ctx, a); err != nil {
 			return err
 		}
-		created = a
+		if err := s.saveSchedule(ctx, tx, a, nil, sched); err != nil {
+			return err
+		}
+		created = Detail{a, sched}
 		return nil
 	})
+	if err == nil && created.Schedule != nil {
+		s.schedulesChanged()
+	}
 	return created, err
 }
 
-// Get reads one automation.
-func (s *Automations) Get(ctx context.Context, p access.Principal, id string) (*automation.Automation, error) {
+// Get reads one automation with its schedule.
+func (s *Automations) Get(ctx context.Context, p access.Principal, id string) (Detail, error) {
 	a, err := s.store.GetAutomation(ctx, p.TenantID, id)
 	if err != nil {
-		return nil, err
+		return Detail{}, err
 	}
 	if err := authorize(p, access.ReadAutomation, a.OwnerID, id); err != nil {
-		return nil, err
+		return Detail{}, err
 	}
-	return a, nil
+	sched, err := s.store.GetSchedule(ctx, a.ID)
+	return Detail{a, sched}, err
 }
 
 // modify loads an automation in a write transaction, checks that p may take
@@ -156,20 +195,44 @@ func (s *Automations) modify(ctx context.Context, p access.Principal, id string,
 	return out, err
 }
 
-// Update changes the fields present in in.
-func (s *Automations) Update(ctx context.Context, p access.Principal, id string, in automation.Input) (*automation.Automation, error) {
-	return s.modify(ctx, p, id, access.UpdateAutomation, func(tx store.Tx, a *automation.Automation) error {
+// Update changes the fields present in in. The run mode is derived again
+// on every save, so a schedule whose series ended stops making the
+// automation "scheduled" at its next save.
+func (s *Automations) Update(ctx context.Context, p access.Principal, id string, in automation.Input) (Detail, error) {
+	var (
+		out     Detail
+		changed bool
+	)
+	_, err := s.modify(ctx, p, id, access.UpdateAutomation, func(tx store.Tx, a *automation.Automation) error {
 		settings, err := tx.LockSettings(ctx, p.TenantID)
 		if err != nil {
 			return err
 		}
-		in.SpaceID = nil // moving between spaces is change-space's job
-		if err := a.Apply(in, settings); err != nil {
+		before, err := tx.GetSchedule(ctx, a.ID)
+		if err != nil {
 			return err
 		}
-		a.UpdatedAt = s.now()
-		return tx.UpdateAutomation(ctx, a)
+		in.SpaceID = nil // moving between spaces is change-space's job
+		now := s.now()
+		after, err := a.Apply(in, settings, before, now)
+		if err != nil {
+			return err
+		}
+		a.UpdatedAt = now
+		if err := tx.UpdateAutomation(ctx, a); err != nil {
+			return err
+		}
+		changed = after != before
+		out = Detail{a, after}
+		return s.saveSchedule(ctx, tx, a, before, after)
 	})
+	if err != nil {
+		return Detail{}, err
+	}
+	if changed {
+		s.schedulesChanged()
+	}
+	return out, nil
 }
 
 // Delete removes an automation and its run history; its live runs stop
@@ -195,8 +258,13 @@ func (s *Automations) Copy(ctx context.Context, p access.Principal, id, name str
 		return nil, err
 	}
 	var copied *automation.Automation
+	var sched *schedule.Schedule
 	_, err := s.modify(ctx, p, id, access.CopyAutomation, func(tx store.Tx, src *automation.Automation) error {
 		now := s.now()
+		var err error
+		if sched, err = tx.GetSchedule(ctx, src.ID); err != nil {
+			return err
+		}
 		c := &automation.Automation{
 			ID: newID(), TenantID: src.TenantID, Name: name, Description: src.Description,
 			State: automation.StateAvailable, OwnerID: p.UserID, SpaceID: src.SpaceID, RunMode: src.RunMode,
@@ -205,8 +273,21 @@ func (s *Automations) Copy(ctx context.Context, p access.Principal, id, name str
 			CreatedAt: now, UpdatedAt: now,
 		}
 		copied = c
-		return tx.InsertAutomation(ctx, c)
+		if err := tx.InsertAutomation(ctx, c); err != nil {
+			return err
+		}
+		if sched == nil {
+			return nil
+		}
+		// The copy has the same series, starting afresh.
+		sc := *sched
+		sc.ID, sc.LastStartedAt = "", time.Time{}
+		sc.Reschedule(now, true)
+		return s.saveSchedule(ctx, tx, c, nil, &sc)
 	})
+	if err == nil && sched != nil {
+		s.schedulesChanged()
+	}
 	return copied, err
 }
 
@@ -216,13 +297,28 @@ func (s *Automations) SetEnabled(ctx context.Context, p access.Principal, id str
 	if enabled {
 		action, state = access.EnableAutomation, automation.StateAvailable
 	}
+	var sched *schedule.Schedule
 	_, err := s.modify(ctx, p, id, action, func(tx store.Tx, a *automation.Automation) error {
 		if a.State == state {
 			return nil
 		}
-		a.State, a.UpdatedAt = state, s.now()
-		return tx.UpdateAutomation(ctx, a)
+		now := s.now()
+		a.State, a.UpdatedAt = state, now
+		if err := tx.UpdateAutomation(ctx, a); err != nil {
+			return err
+		}
+		var err error
+		if sched, err = tx.GetSchedule(ctx, a.ID); err != nil || sched == nil {
+			return err
+		}
+		// Disabled, nothing fires; enabled again, the series resumes from
+		// now, without replaying what it missed.
+		sched.Reschedule(now, enabled)
+		return tx.PutSchedule(ctx, a.TenantID, a.ID, sched)
 	})
+	if err == nil && sched != nil {
+		s.schedulesChanged()
+	}
 	return err
 }
 

@@ -1,0 +1,317 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"automate/internal/apperr"
+	"automate/internal/automation"
+	"automate/internal/run"
+	"automate/internal/schedule"
+	"automate/internal/store"
+)
+
+// CatchUp is what a schedule does about occurrences that passed while no
+// scheduler ran (the server was down).
+type CatchUp string
+
+// The catch-up policies.
+const (
+	// CatchUpLatest creates one run, for the most recent missed
+	// occurrence, and the schedule goes on by its rule.
+	CatchUpLatest CatchUp = "latest"
+	// CatchUpSkip creates none: occurrences more than MissedAfter late
+	// are dropped.
+	CatchUpSkip CatchUp = "skip"
+	// CatchUpAll creates a run for each missed occurrence, the most
+	// recent CatchUpLimit of them.
+	CatchUpAll CatchUp = "all"
+)
+
+// ParseCatchUp reads a catch-up policy name.
+func ParseCatchUp(v string) (CatchUp, error) {
+	switch c := CatchUp(v); c {
+	case CatchUpLatest, CatchUpSkip, CatchUpAll:
+		return c, nil
+	}
+	return "", fmt.Errorf("catch-up policy %q is not one of latest, skip, all", v)
+}
+
+// Scheduler defaults.
+const (
+	DefaultCatchUpLimit  = 100
+	DefaultScheduleBatch = 100
+	DefaultSchedulePoll  = time.Minute
+	// MissedAfter is how late an occurrence may fire and still count as on
+	// time; under CatchUpSkip a later one is dropped.
+	MissedAfter = time.Minute
+	// scanOccurrences bounds the missed occurrences walked one by one;
+	// beyond it the most recent are found from now backwards.
+	scanOccurrences = 1000
+	maxRuleCache    = 10_000
+)
+
+// ScheduleConfig tunes a Scheduler; zero values take the defaults.
+type ScheduleConfig struct {
+	CatchUp      CatchUp
+	CatchUpLimit int
+	// Batch bounds the schedules fired in one transaction.
+	Batch int
+	// Poll is how often the scheduler looks again without a change
+	// notification (for schedules that other processes changed).
+	Poll time.Duration
+}
+
+// Scheduler fires schedules. It sleeps until the earliest next_run_at (one
+// index lookup, however many schedules are idle) or a change notification;
+// then, in one transaction per batch, it claims the due schedules, creates
+// each occurrence's run as the queue admits it, and advances next_run_at
+// with a compare-and-set, so that an occurrence fires once even with
+// several schedulers on one database.
+type Scheduler struct {
+	d    *Dispatcher
+	cfg  ScheduleConfig
+	poke chan struct{}
+
+	mu    sync.Mutex
+	rules map[string]*schedule.Rule // parsed rules by schedule id and series
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewScheduler returns a scheduler creating runs through d; Start sets it
+// going (after d's Start; Stop it before d's Stop).
+func NewScheduler(d *Dispatcher, cfg ScheduleConfig) *Scheduler {
+	if cfg.CatchUp == "" {
+		cfg.CatchUp = CatchUpLatest
+	}
+	if cfg.CatchUpLimit <= 0 {
+		cfg.CatchUpLimit = DefaultCatchUpLimit
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = DefaultScheduleBatch
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultSchedulePoll
+	}
+	return &Scheduler{d: d, cfg: cfg, poke: make(chan struct{}, 1), rules: map[string]*schedule.Rule{}}
+}
+
+// Start begins firing. Occurrences missed while no scheduler ran are
+// handled by the catch-up policy on the first pass.
+func (s *Scheduler) Start(ctx context.Context) {
+	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.done = make(chan struct{})
+	go func() { defer close(s.done); s.loop(ctx) }()
+}
+
+// Stop stops firing and waits for a firing transaction under way.
+func (s *Scheduler) Stop() {
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+	}
+}
+
+// Changed tells the scheduler that a schedule changed, so that it looks
+// again for the earliest due time.
+func (s *Scheduler) Changed() {
+	select {
+	case s.poke <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Scheduler) loop(ctx context.Context) {
+	clk := s.d.clock
+	for {
+		now := clk.Now()
+		next, err := s.d.store.NextScheduleDue(ctx)
+		if err == nil && !next.IsZero() && !next.After(now) {
+			if err = s.fire(ctx); err == nil {
+				continue
+			}
+		}
+		wake := now.Add(s.cfg.Poll)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.d.logger.Error("fire schedules", "err", err)
+		} else if !next.IsZero() && next.Before(wake) {
+			wake = next
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.poke:
+		case <-clk.At(wake):
+		}
+	}
+}
+
+// fire creates the runs of one batch of due schedules in one group-commit
+// transaction.
+func (s *Scheduler) fire(ctx context.Context) error {
+	var (
+		ads   []*Admission
+		fired []time.Time // occurrences, for the lateness metric
+	)
+	err := s.d.submit(func(ctx context.Context, tx store.Tx) error {
+		for _, ad := range ads {
+			ad.release(s.d) // slots of an attempt whose transaction failed
+		}
+		ads, fired = ads[:0], fired[:0]
+		now := s.d.clock.Now().UTC().Truncate(time.Microsecond)
+		due, err := tx.DueSchedules(ctx, now, s.cfg.Batch)
+		if err != nil {
+			return err
+		}
+		for _, ds := range due {
+			sc := ds.Schedule
+			occs, next, missed := s.plan(sc, now)
+			var started time.Time
+			if len(occs) > 0 {
+				started = now
+			}
+			ok, err := tx.AdvanceSchedule(ctx, sc.ID, sc.NextRunAt, next, started)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // another scheduler fired it
+			}
+			if missed > 0 {
+				s.d.metrics.missed.Add(float64(missed))
+				s.d.logger.Info("schedule missed occurrences", "automation_id", ds.AutomationID,
+					"schedule_id", sc.ID, "missed", missed, "policy", string(s.cfg.CatchUp))
+			}
+			if len(occs) == 0 {
+				continue
+			}
+			a, err := tx.LockAutomation(ctx, ds.TenantID, ds.AutomationID)
+			if err != nil {
+				return err
+			}
+			if a.State == automation.StateDisabled {
+				continue // its schedule is cleared on disable; never fire one
+			}
+			for _, occ := range occs {
+				ad, err := s.d.Admit(ctx, tx, a, scheduledRun(a, sc, occ, now))
+				if err != nil {
+					return err
+				}
+				ads = append(ads, ad)
+				fired = append(fired, occ)
+			}
+		}
+		return nil
+	})
+	committed := s.d.clock.Now()
+	for _, ad := range ads {
+		s.d.Admitted(ad, err)
+	}
+	if err != nil {
+		if apperr.IsKind(err, apperr.Unavailable) {
+			return ctx.Err()
+		}
+		return err
+	}
+	for _, occ := range fired {
+		s.d.metrics.lateness.Observe(committed.Sub(occ).Seconds())
+	}
+	return nil
+}
+
+// scheduledRun is the run an occurrence creates: it executes as the
+// automation's owner, with no inputs.
+func scheduledRun(a *automation.Automation, sc *schedule.Schedule, occ, now time.Time) *run.Run {
+	return &run.Run{
+		ID: uuid.Must(uuid.NewV7()).String(), TenantID: a.TenantID, AutomationID: a.ID,
+		Context: run.ContextAPIAsync, Trigger: run.TriggerScheduled, ScheduleID: sc.ID, ScheduledStartTime: occ,
+		OwnerID: a.OwnerID, SpaceID: a.SpaceID, ExecutedByID: a.OwnerID, Inputs: json.RawMessage(`{}`),
+		CreatedAt: now, UpdatedAt: now,
+	}
+}
+
+// plan decides which of a due schedule's occurrences up to now create runs
+// (in order), what its next occurrence is, and how many it drops.
+func (s *Scheduler) plan(sc *schedule.Schedule, now time.Time) (fire []time.Time, next time.Time, missed int) {
+	r, err := s.rule(sc)
+	if err != nil {
+		// Only FromSpec's schedules are stored; never fire a broken one.
+		s.d.logger.Error("schedule has no valid rule", "schedule_id", sc.ID, "err", err)
+		return nil, time.Time{}, 0
+	}
+	var occs []time.Time
+	t := sc.NextRunAt
+	for !t.IsZero() && !t.After(now) && len(occs) < scanOccurrences {
+		occs = append(occs, t)
+		t = r.Next(t)
+	}
+	total := len(occs)
+	if !t.IsZero() && !t.After(now) {
+		// Down for a long time: keep the most recent occurrences only.
+		occs, total = recent(r, now, max(s.cfg.CatchUpLimit, 1)), total+1
+		t = r.Next(now)
+	}
+	switch {
+	case len(occs) == 0:
+	case s.cfg.CatchUp == CatchUpLatest:
+		fire = occs[len(occs)-1:]
+	case s.cfg.CatchUp == CatchUpSkip:
+		for _, o := range occs {
+			if now.Sub(o) <= MissedAfter {
+				fire = append(fire, o)
+			}
+		}
+	case s.cfg.CatchUp == CatchUpAll:
+		fire = occs[max(0, len(occs)-s.cfg.CatchUpLimit):]
+	}
+	return fire, t, max(0, total-len(fire))
+}
+
+// recent returns up to n of the most recent occurrences at or before now,
+// looking further back until it has them (or a century).
+func recent(r *schedule.Rule, now time.Time, n int) []time.Time {
+	var occs []time.Time
+	for back := time.Hour; back < 100*365*24*time.Hour; back *= 4 {
+		occs = occs[:0]
+		for t := r.Next(now.Add(-back)); !t.IsZero() && !t.After(now); t = r.Next(t) {
+			occs = append(occs, t)
+		}
+		if len(occs) >= n {
+			break
+		}
+	}
+	return occs[max(0, len(occs)-n):]
+}
+
+// rule parses a schedule's rule, once per series.
+func (s *Scheduler) rule(sc *schedule.Schedule) (*schedule.Rule, error) {
+	key := sc.ID + "\x00" + sc.Recurrence + "\x00" + sc.StartAt + "\x00" + sc.StopAt + "\x00" + sc.Timezone +
+		"\x00" + fmt.Sprint(sc.Interval)
+	s.mu.Lock()
+	r := s.rules[key]
+	s.mu.Unlock()
+	if r != nil {
+		return r, nil
+	}
+	r, err := sc.Rule()
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if len(s.rules) >= maxRuleCache {
+		clear(s.rules)
+	}
+	s.rules[key] = r
+	s.mu.Unlock()
+	return r, nil
+}
