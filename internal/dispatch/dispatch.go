@@ -106,6 +106,7 @@ type Dispatcher struct {
 	slots  chan struct{} // one per executing run
 	poke   chan struct{} // something may be claimable
 	writes chan *write
+	urgent chan *write // scheduled runs' creation: committed before other writes
 
 	mu      sync.Mutex
 	running map[string]context.CancelFunc // run id -> cancel, for runs executing here
@@ -137,6 +138,7 @@ func New(st store.Store, clk clock.Clock, logger *slog.Logger, cfg Config, m *Me
 		slots:   make(chan struct{}, cfg.Workers),
 		poke:    make(chan struct{}, 1),
 		writes:  make(chan *write, cfg.BatchSize*4),
+		urgent:  make(chan *write, 4),
 		running: map[string]context.CancelFunc{},
 		waiters: map[string][]chan struct{}{},
 		wsCache: map[string]*workspace.Workspace{},

@@ -229,9 +229,20 @@ type write struct {
 // its commit. ErrLeaseLost from fn does not spoil the others' writes: it is
 // returned before fn writes anything.
 func (d *Dispatcher) submit(fn func(ctx context.Context, tx store.Tx) error) error {
+	return d.submitTo(d.writes, fn)
+}
+
+// submitUrgent is submit for writes that must not wait behind the
+// progress of executing runs: the creation of scheduled runs, whose
+// lateness counts. They commit in transactions of their own, first.
+func (d *Dispatcher) submitUrgent(fn func(ctx context.Context, tx store.Tx) error) error {
+	return d.submitTo(d.urgent, fn)
+}
+
+func (d *Dispatcher) submitTo(ch chan *write, fn func(ctx context.Context, tx store.Tx) error) error {
 	w := &write{fn: fn, done: make(chan struct{})}
 	select {
-	case d.writes <- w:
+	case ch <- w:
 	case <-d.commitDone:
 		return apperr.E(apperr.Unavailable, apperr.CodeUnavailable, "Service unavailable", "the server is shutting down")
 	}
@@ -244,7 +255,16 @@ func (d *Dispatcher) commitLoop() {
 	ctx := context.Background() // a commit is never cut short: runs wait for it
 	batch := make([]*write, 0, d.cfg.BatchSize)
 	for {
+		// Urgent writes first, and never in a batch with others.
 		select {
+		case w := <-d.urgent:
+			d.commit(ctx, append(batch[:0], w))
+			continue
+		default:
+		}
+		select {
+		case w := <-d.urgent:
+			d.commit(ctx, append(batch[:0], w))
 		case w := <-d.writes:
 			batch = append(batch[:0], w)
 		drain:

@@ -65,6 +65,9 @@ type ScheduleConfig struct {
 	// Poll is how often the scheduler looks again without a change
 	// notification (for schedules that other processes changed).
 	Poll time.Duration
+	// Fired, when set, is called after each firing transaction commits,
+	// with the occurrences it created runs for (measurements and tests).
+	Fired func(occurrences []time.Time, committed time.Time)
 }
 
 // Scheduler fires schedules. It sleeps until the earliest next_run_at (one
@@ -163,7 +166,7 @@ func (s *Scheduler) fire(ctx context.Context) error {
 		ads   []*Admission
 		fired []time.Time // occurrences, for the lateness metric
 	)
-	err := s.d.submit(func(ctx context.Context, tx store.Tx) error {
+	err := s.d.submitUrgent(func(ctx context.Context, tx store.Tx) error {
 		for _, ad := range ads {
 			ad.release(s.d) // slots of an attempt whose transaction failed
 		}
@@ -203,7 +206,8 @@ func (s *Scheduler) fire(ctx context.Context) error {
 				continue // its schedule is cleared on disable; never fire one
 			}
 			for _, occ := range occs {
-				ad, err := s.d.Admit(ctx, tx, a, scheduledRun(a, sc, occ, now))
+				created := s.d.clock.Now().UTC().Truncate(time.Microsecond)
+				ad, err := s.d.Admit(ctx, tx, a, scheduledRun(a, sc, occ, created))
 				if err != nil {
 					return err
 				}
@@ -225,6 +229,9 @@ func (s *Scheduler) fire(ctx context.Context) error {
 	}
 	for _, occ := range fired {
 		s.d.metrics.lateness.Observe(committed.Sub(occ).Seconds())
+	}
+	if s.cfg.Fired != nil && len(fired) > 0 {
+		s.cfg.Fired(fired, committed)
 	}
 	return nil
 }

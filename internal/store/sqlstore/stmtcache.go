@@ -88,9 +88,11 @@ func (c *StmtCache) lookup(query string) *sql.Stmt {
 }
 
 // Tx returns a DBTX that runs cached statements inside tx. It never
-// prepares: with a one-connection pool the transaction holds the only
-// connection, and preparing would wait for it forever. Queries it finds
-// uncached are remembered; call Warm with them after the transaction ends.
+// prepares in the cache: with a one-connection pool the transaction holds
+// the only connection, and preparing there would wait for it forever. A
+// query it finds uncached is prepared on the transaction itself (so a
+// batch that repeats it parses it once) and remembered; call Warm with
+// them after the transaction ends.
 func (c *StmtCache) Tx(tx *sql.Tx) *TxStmts { return &TxStmts{c: c, tx: tx} }
 
 // Warm prepares queries that are not cached yet.
@@ -115,34 +117,52 @@ func (c *StmtCache) Close() error {
 type TxStmts struct {
 	c      *StmtCache
 	tx     *sql.Tx
-	Missed []string // queries run unprepared, to Warm later
+	local  map[string]*sql.Stmt // prepared on tx, for queries the cache lacks
+	Missed []string             // queries the cache lacks, to Warm later
 }
 
-func (t *TxStmts) cached(query string) *sql.Stmt {
-	s := t.c.lookup(query)
-	if s == nil && len(t.Missed) < 16 {
-		t.Missed = append(t.Missed, query)
+// stmt returns a statement for query usable in the transaction, or nil
+// when preparing fails (the caller then runs the query unprepared, which
+// reports any error the usual way).
+func (t *TxStmts) stmt(ctx context.Context, query string) *sql.Stmt {
+	if s := t.c.lookup(query); s != nil {
+		return t.tx.StmtContext(ctx, s)
 	}
+	if s := t.local[query]; s != nil {
+		return s
+	}
+	if len(t.Missed) >= 16 {
+		return nil // an odd transaction; do not grow without end
+	}
+	t.Missed = append(t.Missed, query)
+	s, err := t.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if t.local == nil {
+		t.local = map[string]*sql.Stmt{}
+	}
+	t.local[query] = s
 	return s
 }
 
 func (t *TxStmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if s := t.cached(query); s != nil {
-		return t.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	if s := t.stmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
 	}
 	return t.tx.ExecContext(ctx, query, args...)
 }
 
 func (t *TxStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if s := t.cached(query); s != nil {
-		return t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	if s := t.stmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
 	}
 	return t.tx.QueryContext(ctx, query, args...)
 }
 
 func (t *TxStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if s := t.cached(query); s != nil {
-		return t.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	if s := t.stmt(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, query, args...)
 }
