@@ -262,3 +262,47 @@ test("usage metrics", async () => {
   await rejects(automations.getAutomationsUsageMetrics({ filter: 'name eq "runs"' }, as("alice")), 403, "HTTP-403");
   await rejects(automations.getAutomationsUsageMetrics({ filter: "" }, as("admin")), 400, "AUTOMATE-INVALID-PARAMETER");
 });
+
+test("schedules: create, read, change, remove", async () => {
+  const created = await automations.createAutomation(
+    {
+      name: "client-scheduled",
+      workspace,
+      schedules: [{ recurrence: "RRULE:FREQ=DAILY;BYHOUR=9;BYMINUTE=0", startAt: "2026-01-01 00:00:00", timezone: "Europe/Stockholm" }],
+    },
+    as("alice"),
+  );
+  assert.equal(created.status, 201);
+  assert.equal(created.data.runMode, "scheduled", "the schedule wins over the StartBlock's triggered");
+  const [s] = created.data.schedules;
+  assert.ok(s.id);
+  assert.equal(s.recurrence, "RRULE:FREQ=DAILY;BYHOUR=9;BYMINUTE=0");
+  assert.equal(s.timezone, "Europe/Stockholm");
+  assert.equal(s.interval, -1);
+  // 09:00 in Stockholm is 07:00 or 08:00 UTC, depending on the season.
+  assert.match(s.nextRunAt, /^\d{4}-\d{2}-\d{2}T0[78]:00:00\.000000Z$/);
+  assert.ok(new Date(s.nextRunAt) > new Date());
+
+  const got = await automations.getAutomation(created.data.id, as("alice"));
+  assert.deepEqual(got.data.schedules, created.data.schedules);
+
+  // The deprecated interval, rounded to the minute.
+  const changed = await automations.updateAutomation(
+    created.data.id,
+    { name: "client-scheduled", workspace, schedules: [{ interval: 100, timezone: "UTC" }] },
+    as("alice"),
+  );
+  assert.equal(changed.data.schedules[0].interval, 120);
+  assert.equal(changed.data.schedules[0].id, s.id, "a changed schedule keeps its id");
+
+  const err = await rejects(
+    automations.updateAutomation(created.data.id, { name: "x", schedules: [{ interval: 60 }, { interval: 120 }] }, as("alice")),
+    400,
+    "AUTOMATE-VALIDATION",
+  );
+  assert.match(err.data.errors[0].detail, /at most one schedule/);
+
+  const removed = await automations.updateAutomation(created.data.id, { name: "client-scheduled", workspace, schedules: [] }, as("alice"));
+  assert.deepEqual(removed.data.schedules, []);
+  assert.equal(removed.data.runMode, "triggered");
+});
