@@ -12,7 +12,9 @@ func FuzzCreateAutomation(f *testing.F) {
 	b := setup(f, func(o *setupOpts) { o.cfg.MaxBodyBytes = 1 << 16 })
 	alice := b.creator("alice")
 	for _, s := range []string{`{"name":"x"}`, `{"name":"x","workspace":{"blocks":[{"type":"StartBlock","inputs":[{"id":"run_mode","value":"webhook"}]}]}}`,
-		`{"name":1}`, `[`, `{"name":"x","maxConcurrentRuns":3,"workspace":{"blocks":[{"type":"EndpointBlock","endpoint_guid":"e"}]}}`} {
+		`{"name":1}`, `[`, `{"name":"x","maxConcurrentRuns":3,"workspace":{"blocks":[{"type":"EndpointBlock","endpoint_guid":"e"}]}}`,
+		`{"name":"s","schedules":[{"recurrence":"RRULE:FREQ=WEEKLY;BYDAY=MO","startAt":"2026-03-29 02:30:00","timezone":"Europe/Stockholm"}]}`,
+		`{"name":"s","schedules":[{"interval":90,"stopAt":"2027-01-01 00:00:00"},{"interval":-1}]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

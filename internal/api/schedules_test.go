@@ -3,6 +3,8 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -229,10 +231,10 @@ func TestScheduleDisabled(t *testing.T) {
 	}
 }
 
-// TestScheduleCatchUp stops the scheduler across four occurrences of a
-// five-minute interval (03:10, 03:15, 03:20, 03:25), starts a new one at
-// 03:27:30 over the same database, and checks each policy exactly; then
-// the schedule is back on its rule.
+// TestScheduleCatchUp stops the dispatcher and scheduler across four
+// occurrences of a five-minute interval (03:10, 03:15, 03:20, 03:25),
+// starts new ones at 03:27:30 over the same database, and checks each
+// policy exactly; then the schedule is back on its rule.
 func TestScheduleCatchUp(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -254,9 +256,14 @@ func TestScheduleCatchUp(t *testing.T) {
 			b.clock.Set(time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC))
 			b.waitFired(t, a.ID)
 
-			// The server goes down; four occurrences pass.
+			// The server's dispatcher and scheduler stop; four occurrences
+			// pass; new ones start over the same database file.
 			b.scheduler.Stop()
+			b.dispatch.Stop()
 			b.clock.Set(time.Date(2026, 1, 2, 3, 27, 30, 0, time.UTC))
+			b.dispatch = dispatch.New(b.db, b.clock, slog.New(slog.NewTextHandler(io.Discard, nil)), dispatch.Config{}, nil)
+			b.dispatch.Start(context.Background())
+			t.Cleanup(b.dispatch.Stop)
 			restarted := dispatch.NewScheduler(b.dispatch, tc.cfg)
 			restarted.Start(context.Background())
 			t.Cleanup(restarted.Stop)
@@ -300,4 +307,34 @@ func hhmm(ts []string) []string {
 		out[i] = strings.TrimSuffix(strings.TrimPrefix(s, "2026-01-02T"), ":00.000000Z")
 	}
 	return out
+}
+
+// TestScheduleCopy: a copy has the same series under a new schedule id,
+// without the source's last start; `schedules: null` keeps a schedule.
+func TestScheduleCopy(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	alice := b.creator("alice")
+	a := b.create(alice, map[string]any{"name": "src", "workspace": flow("manual", nil),
+		"schedules": []any{map[string]any{"recurrence": "FREQ=HOURLY;BYMINUTE=30", "timezone": "America/New_York"}}})
+	b.clock.Set(time.Date(2026, 1, 2, 3, 30, 0, 0, time.UTC))
+	b.waitFired(t, a.ID)
+	alice = b.creator("alice")
+	var kept automationBody
+	b.request("PUT", base+"/"+a.ID, alice, map[string]any{"name": "src", "schedules": nil}).decode(t, http.StatusOK, &kept)
+	src := kept.Schedules
+	if len(src) != 1 || src[0].LastStartedAt != "2026-01-02T03:30:00.000000Z" || src[0].StartAt != "2026-01-01 22:04:00" {
+		t.Fatalf("source schedule %+v", src)
+	}
+	var copied struct{ ID string }
+	b.post(base+"/"+a.ID+"/actions/copy", alice, map[string]any{"name": "dst"}).decode(t, http.StatusCreated, &copied)
+	c := b.automation(alice, copied.ID)
+	if c.RunMode != "scheduled" || len(c.Schedules) != 1 {
+		t.Fatalf("copy %s %+v", c.RunMode, c.Schedules)
+	}
+	got := c.Schedules[0]
+	if got.ID == src[0].ID || got.LastStartedAt != "" || got.Recurrence != src[0].Recurrence || got.StartAt != src[0].StartAt ||
+		got.Timezone != "America/New_York" || got.NextRunAt != "2026-01-02T04:30:00.000000Z" {
+		t.Fatalf("copied schedule %+v, source %+v", got, src[0])
+	}
 }

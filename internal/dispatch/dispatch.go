@@ -123,6 +123,7 @@ type Dispatcher struct {
 	commitDone chan struct{}
 	runs       sync.WaitGroup // executing runs
 	started    bool
+	stopOnce   sync.Once
 }
 
 // New returns a dispatcher; Start sets it going.
@@ -159,8 +160,12 @@ func (d *Dispatcher) Start(ctx context.Context) {
 // Stop stops claiming and interrupts the runs executing here without
 // ending them: each keeps its lease and last checkpoint, and is resumed
 // when the lease expires (by another node, or by this server's next
-// start).
+// start). Calling it again does nothing.
 func (d *Dispatcher) Stop() {
+	d.stopOnce.Do(d.stop)
+}
+
+func (d *Dispatcher) stop() {
 	d.cancel()
 	d.wg.Wait()
 	d.runs.Wait()
