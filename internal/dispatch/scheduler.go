@@ -137,7 +137,11 @@ func (s *Scheduler) loop(ctx context.Context) {
 		now := clk.Now()
 		next, err := s.d.store.NextScheduleDue(ctx)
 		if err == nil && !next.IsZero() && !next.After(now) {
-			if err = s.fire(ctx); err == nil {
+			if err = s.fire(ctx, s.cfg.Batch); err != nil && ctx.Err() == nil {
+				s.d.logger.Error("fire schedules; firing them one by one", "err", err)
+				err = s.fireSingly(ctx)
+			}
+			if err == nil {
 				continue
 			}
 		}
@@ -159,9 +163,53 @@ func (s *Scheduler) loop(ctx context.Context) {
 	}
 }
 
-// fire creates the runs of one batch of due schedules in one group-commit
+// fireSingly fires due schedules one per transaction after a batch failed,
+// so that a schedule whose run cannot be created does not hold the others
+// back: its occurrence is skipped, and logged, instead.
+func (s *Scheduler) fireSingly(ctx context.Context) error {
+	for range s.cfg.Batch {
+		err := s.fire(ctx, 1)
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		s.d.logger.Error("fire schedule; skipping its occurrence", "err", err)
+		if err := s.skipOne(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// skipOne advances the earliest due schedule past now without a run.
+func (s *Scheduler) skipOne(ctx context.Context) error {
+	return s.d.submitUrgent(func(ctx context.Context, tx store.Tx) error {
+		now := s.d.clock.Now().UTC().Truncate(time.Microsecond)
+		due, err := tx.DueSchedules(ctx, now, 1)
+		if err != nil {
+			return err
+		}
+		for _, ds := range due {
+			var next time.Time
+			if r, err := s.rule(ds.Schedule); err == nil {
+				next = r.Next(now)
+			}
+			s.d.metrics.missed.Inc()
+			s.d.logger.Error("schedule occurrence skipped", "automation_id", ds.AutomationID, "schedule_id", ds.Schedule.ID,
+				"occurrence", ds.Schedule.NextRunAt)
+			if _, err := tx.AdvanceSchedule(ctx, ds.Schedule.ID, ds.Schedule.NextRunAt, next, time.Time{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// fire creates the runs of up to limit due schedules in one group-commit
 // transaction.
-func (s *Scheduler) fire(ctx context.Context) error {
+func (s *Scheduler) fire(ctx context.Context, limit int) error {
 	var (
 		ads   []*Admission
 		fired []time.Time // occurrences, for the lateness metric
@@ -172,7 +220,7 @@ func (s *Scheduler) fire(ctx context.Context) error {
 		}
 		ads, fired = ads[:0], fired[:0]
 		now := s.d.clock.Now().UTC().Truncate(time.Microsecond)
-		due, err := tx.DueSchedules(ctx, now, s.cfg.Batch)
+		due, err := tx.DueSchedules(ctx, now, limit)
 		if err != nil {
 			return err
 		}
