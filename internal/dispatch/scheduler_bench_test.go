@@ -61,8 +61,16 @@ var benchWorkers = 0
 // BenchmarkScheduleFire: 100,000 active schedules, 1,000 of them due in
 // the same second. It reports the lateness of run creation (from the
 // occurrence to the commit of the transaction that created its run), on a
-// real SQLite file with the wall clock, while the runs execute.
+// real SQLite file with the wall clock, while the runs execute (256
+// workers, the default), and with one worker, where run execution takes
+// little from the scheduler.
 func BenchmarkScheduleFire(b *testing.B) {
+	for _, workers := range []int{dispatch.DefaultWorkers, 1} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) { benchScheduleFire(b, workers) })
+	}
+}
+
+func benchScheduleFire(b *testing.B, workers int) {
 	const total, due = 100_000, 1000
 	ctx := context.Background()
 	var lateness []time.Duration
@@ -89,7 +97,7 @@ func BenchmarkScheduleFire(b *testing.B) {
 			b.Fatal(err)
 		}
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-		d := dispatch.New(db, clock.Real{}, logger, dispatch.Config{}, nil)
+		d := dispatch.New(db, clock.Real{}, logger, dispatch.Config{Workers: workers}, nil)
 		var (
 			mu    sync.Mutex
 			seen  int
