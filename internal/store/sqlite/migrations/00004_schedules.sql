@@ -15,7 +15,7 @@ CREATE TABLE schedules (
     last_started_at INTEGER NOT NULL DEFAULT 0,
     next_run_at     INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX schedules_due ON schedules (next_run_at) WHERE next_run_at > 0;
+CREATE INDEX schedules_due ON schedules (next_run_at, id) WHERE next_run_at > 0;
 
 -- A run names the schedule that fired it; one occurrence of a schedule can
 -- create one run at most, whatever the scheduler does.
