@@ -22,6 +22,7 @@ const LocalLayout = "2006-01-02 15:04:05"
 const (
 	NoInterval          = -1
 	MinInterval         = 60
+	MaxInterval         = 10 * 366 * 86400 // ten years, in seconds
 	MaxRecurrenceLength = 1000
 	MaxCount            = 10_000
 	// Horizon: a series whose first occurrence lies further away than this
@@ -82,6 +83,9 @@ func FromSpec(spec Spec, now time.Time) (*Schedule, error) {
 		rounded := (iv + 30) / 60 * 60
 		if iv < 0 || rounded < MinInterval {
 			return nil, fieldError("interval", "must be at least %d seconds (or -1 for none), got %d", MinInterval, iv)
+		}
+		if iv > MaxInterval {
+			return nil, fieldError("interval", "must be at most %d seconds (ten years), got %d", MaxInterval, iv)
 		}
 		s.Interval = rounded
 	}

@@ -40,6 +40,7 @@ func TestFromSpecErrors(t *testing.T) {
 		{"interval too short", Spec{Interval: ptr(29)}, "schedules[0].interval: must be at least 60 seconds"},
 		{"interval zero", Spec{Interval: ptr(0)}, "schedules[0].interval"},
 		{"interval negative", Spec{Interval: ptr(-5)}, "schedules[0].interval"},
+		{"interval too long", Spec{Interval: ptr(1 << 40)}, "must be at most"},
 		{"unknown timezone", Spec{Interval: ptr(60), Timezone: ptr("Mars/Olympus")}, `schedules[0].timezone: unknown timezone "Mars/Olympus"`},
 		{"Local timezone", Spec{Interval: ptr(60), Timezone: ptr("Local")}, "schedules[0].timezone"},
 		{"malformed startAt", Spec{Interval: ptr(60), StartAt: ptr("2026-07-01T10:00:00Z")}, "schedules[0].startAt"},
