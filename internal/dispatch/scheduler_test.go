@@ -3,8 +3,10 @@ package dispatch_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,5 +81,90 @@ func TestSchedulePoisonSkipped(t *testing.T) {
 		if err != nil || len(rs) != 1 || !rs[0].ScheduledStartTime.Equal(t0) {
 			t.Errorf("runs of %s: %d %v", id, len(rs), err)
 		}
+	}
+}
+
+// TestTwoSchedulersFireOnce runs two servers' dispatchers and schedulers on
+// one database file (each with its own connections, as two processes
+// would): every occurrence creates exactly one run.
+func TestTwoSchedulersFireOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(t0)
+	const automations, occurrences = 30, 5
+	var dbs []*sqlite.DB
+	for range 2 {
+		db, err := sqlite.OpenMigrated(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		dbs = append(dbs, db)
+	}
+	err := dbs[0].InTx(ctx, func(tx store.Tx) error {
+		for i := range automations {
+			id := fmt.Sprintf("a%02d", i)
+			a := &automation.Automation{ID: id, TenantID: "t", Name: id, State: automation.StateAvailable, OwnerID: "u",
+				RunMode: automation.RunModeScheduled, Workspace: json.RawMessage(`{"blocks":[{"id":"S","type":"StartBlock"}]}`),
+				ExecutionToken: "x", MaxConcurrentRuns: 1, CreatedAt: t0, UpdatedAt: t0}
+			if err := tx.InsertAutomation(ctx, a); err != nil {
+				return err
+			}
+			sc := &schedule.Schedule{ID: "s" + id, Interval: 60, StartAt: "2026-06-01 12:00:00", Timezone: "UTC", NextRunAt: t0.Add(time.Minute)}
+			if err := tx.PutSchedule(ctx, "t", id, sc); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var firedBy [2]atomic.Int64
+	for i, db := range dbs {
+		d := dispatch.New(db, clk, logger, dispatch.Config{Node: fmt.Sprintf("node-%d", i)}, nil)
+		d.Start(ctx)
+		defer d.Stop()
+		s := dispatch.NewScheduler(d, dispatch.ScheduleConfig{Batch: 7, Fired: func(occs []time.Time, _ time.Time) {
+			firedBy[i].Add(int64(len(occs)))
+		}})
+		s.Start(ctx)
+		defer s.Stop()
+	}
+	for k := 1; k <= occurrences; k++ {
+		clk.Set(t0.Add(time.Duration(k) * time.Minute))
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			next, err := dbs[0].NextScheduleDue(ctx)
+			if err == nil && next.After(clk.Now()) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("occurrence %d did not fire everywhere", k)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	for i := range automations {
+		var q store.RunListQuery
+		q.TenantID, q.AutomationID, q.Sort, q.Limit = "t", fmt.Sprintf("a%02d", i), run.SortID, 100
+		rs, err := dbs[1].ListRuns(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[time.Time]int{}
+		for _, r := range rs {
+			seen[r.ScheduledStartTime]++
+		}
+		if len(rs) != occurrences || len(seen) != occurrences {
+			t.Errorf("automation %d: %d runs for %d occurrences", i, len(rs), len(seen))
+		}
+	}
+	t.Logf("occurrences fired by each scheduler: %d and %d", firedBy[0].Load(), firedBy[1].Load())
+	if firedBy[0].Load()+firedBy[1].Load() != automations*occurrences {
+		t.Errorf("the schedulers report %d firings", firedBy[0].Load()+firedBy[1].Load())
 	}
 }
