@@ -211,14 +211,15 @@ func (s *Scheduler) skipOne(ctx context.Context) error {
 // transaction.
 func (s *Scheduler) fire(ctx context.Context, limit int) error {
 	var (
-		ads   []*Admission
-		fired []time.Time // occurrences, for the lateness metric
+		ads    []*Admission
+		fired  []time.Time // occurrences, for the lateness metric
+		missed []missedNote
 	)
 	err := s.d.submitUrgent(func(ctx context.Context, tx store.Tx) error {
 		for _, ad := range ads {
 			ad.release(s.d) // slots of an attempt whose transaction failed
 		}
-		ads, fired = ads[:0], fired[:0]
+		ads, fired, missed = ads[:0], fired[:0], missed[:0]
 		now := s.d.clock.Now().UTC().Truncate(time.Microsecond)
 		due, err := tx.DueSchedules(ctx, now, limit)
 		if err != nil {
@@ -226,7 +227,7 @@ func (s *Scheduler) fire(ctx context.Context, limit int) error {
 		}
 		for _, ds := range due {
 			sc := ds.Schedule
-			occs, next, missed := s.plan(sc, now)
+			occs, next, n := s.plan(sc, now)
 			var started time.Time
 			if len(occs) > 0 {
 				started = now
@@ -238,10 +239,8 @@ func (s *Scheduler) fire(ctx context.Context, limit int) error {
 			if !ok {
 				continue // another scheduler fired it
 			}
-			if missed > 0 {
-				s.d.metrics.missed.Add(float64(missed))
-				s.d.logger.Info("schedule missed occurrences", "automation_id", ds.AutomationID,
-					"schedule_id", sc.ID, "missed", missed, "policy", string(s.cfg.CatchUp))
+			if n > 0 {
+				missed = append(missed, missedNote{ds.AutomationID, sc.ID, n})
 			}
 			if len(occs) == 0 {
 				continue
@@ -275,6 +274,11 @@ func (s *Scheduler) fire(ctx context.Context, limit int) error {
 		}
 		return err
 	}
+	for _, m := range missed {
+		s.d.metrics.missed.Add(float64(m.n))
+		s.d.logger.Info("schedule missed occurrences", "automation_id", m.automationID,
+			"schedule_id", m.scheduleID, "missed", m.n, "policy", string(s.cfg.CatchUp))
+	}
 	for _, occ := range fired {
 		s.d.metrics.lateness.Observe(committed.Sub(occ).Seconds())
 	}
@@ -282,6 +286,13 @@ func (s *Scheduler) fire(ctx context.Context, limit int) error {
 		s.cfg.Fired(fired, committed)
 	}
 	return nil
+}
+
+// missedNote records occurrences a schedule dropped, for the log and the
+// metric once the transaction has committed.
+type missedNote struct {
+	automationID, scheduleID string
+	n                        int
 }
 
 // scheduledRun is the run an occurrence creates: it executes as the
