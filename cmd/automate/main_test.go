@@ -302,6 +302,26 @@ func TestValidateCommand(t *testing.T) {
 		!strings.Contains(out.String(), "childId points at block Z") || !strings.Contains(out.String(), "no StartBlock") {
 		t.Errorf("bad workspace: %v\n%s", err, out.String())
 	}
+	// An automation's schedule is checked and its next occurrences shown.
+	scheduled := write("scheduled.json", `{"name":"s","workspace":{"blocks":[{"id":"S","type":"StartBlock","name":"Start","inputs":[]}]},
+		"schedules":[{"recurrence":"FREQ=DAILY;COUNT=2","startAt":"2099-03-28 02:30:00","timezone":"Europe/Stockholm"}]}`)
+	out.Reset()
+	if err := Main(ctx, []string{"validate", scheduled}, env, &out, &errb); err != nil {
+		t.Fatalf("scheduled: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"schedule in Europe/Stockholm from 2099-03-28 02:30:00, next occurrences:",
+		"2099-03-28 Sat 02:30 +0100  (2099-03-28T01:30:00Z)", "2099-03-29 Sun 03:00 +0200  (2099-03-29T01:00:00Z)",
+		"(the series ends)", "valid: 1 blocks"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("scheduled output lacks %q:\n%s", want, out.String())
+		}
+	}
+	badSchedule := write("badschedule.json", `{"name":"s","workspace":{"blocks":[]},"schedules":[{"interval":60,"timezone":"Mars/Base"}]}`)
+	out.Reset()
+	if err := Main(ctx, []string{"validate", badSchedule}, env, &out, &errb); err == nil ||
+		!strings.Contains(out.String(), `schedules[0].timezone: unknown timezone "Mars/Base"`) {
+		t.Errorf("bad schedule: %v\n%s", err, out.String())
+	}
 	if err := Main(ctx, []string{"validate"}, env, &out, &errb); err == nil {
 		t.Error("validate without a file succeeded")
 	}

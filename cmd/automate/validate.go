@@ -6,15 +6,21 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
+	"automate/internal/schedule"
 	"automate/internal/workspace"
 )
+
+// shownOccurrences is how many upcoming occurrences validate prints.
+const shownOccurrences = 5
 
 // errInvalid makes the process exit non-zero after the problems were printed.
 var errInvalid = errors.New("the workspace is not valid")
 
 // runValidate checks a workspace file, or an automation (a JSON object with
 // a "workspace" field, as the API returns it), and prints every problem.
+// An automation's schedule is checked too, and its next occurrences shown.
 func runValidate(args []string, stdout, stderr io.Writer) error {
 	if len(args) != 1 {
 		fmt.Fprintln(stderr, "usage: automate validate FILE")
@@ -22,6 +28,9 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	}
 	raw, err := os.ReadFile(args[0])
 	if err != nil {
+		return err
+	}
+	if err := validateSchedules(raw, time.Now(), stdout); err != nil {
 		return err
 	}
 	raw = unwrapAutomation(raw)
@@ -57,4 +66,51 @@ func unwrapAutomation(raw []byte) []byte {
 		return doc.Workspace
 	}
 	return raw
+}
+
+// validateSchedules checks the "schedules" of an automation document, as
+// the API would on save, and prints each one's next occurrences.
+func validateSchedules(raw []byte, now time.Time, stdout io.Writer) error {
+	var doc struct {
+		Schedules []struct {
+			Interval   *int    `json:"interval"`
+			Recurrence *string `json:"recurrence"`
+			StartAt    *string `json:"startAt"`
+			StopAt     *string `json:"stopAt"`
+			Timezone   *string `json:"timezone"`
+		} `json:"schedules"`
+	}
+	if json.Unmarshal(raw, &doc) != nil || len(doc.Schedules) == 0 {
+		return nil // a bare workspace, or no schedule: nothing to check
+	}
+	if len(doc.Schedules) > 1 {
+		fmt.Fprintf(stdout, "schedules: an automation has at most one schedule; got %d\n", len(doc.Schedules))
+		return fmt.Errorf("%w: the schedules", errInvalid)
+	}
+	in := doc.Schedules[0]
+	s, err := schedule.FromSpec(schedule.Spec{Interval: in.Interval, Recurrence: in.Recurrence, StartAt: in.StartAt,
+		StopAt: in.StopAt, Timezone: in.Timezone}, now)
+	if err != nil {
+		fmt.Fprintln(stdout, err)
+		return fmt.Errorf("%w: the schedule", errInvalid)
+	}
+	r, err := s.Rule()
+	if err != nil {
+		return err
+	}
+	loc, _ := time.LoadLocation(s.Timezone)
+	fmt.Fprintf(stdout, "schedule in %s from %s", s.Timezone, s.StartAt)
+	if s.StopAt != "" {
+		fmt.Fprintf(stdout, " to %s", s.StopAt)
+	}
+	fmt.Fprintln(stdout, ", next occurrences:")
+	at := now
+	for range shownOccurrences {
+		if at = r.Next(at); at.IsZero() {
+			fmt.Fprintln(stdout, "  (the series ends)")
+			break
+		}
+		fmt.Fprintf(stdout, "  %s  (%s)\n", at.In(loc).Format("2006-01-02 Mon 15:04 -0700"), at.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
