@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"automate/internal/run"
 	"automate/internal/token"
 )
 
@@ -158,7 +159,13 @@ func (b *bundle) waitRun(bearer, automationID, runID string) runBody {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if _, err := b.dispatch.Wait(ctx, token.DefaultTenant, automationID, runID); err != nil {
-		b.t.Fatalf("run %s did not end: %v", runID, err)
+		// What the store holds tells a stuck run from a lost notification.
+		r, _ := b.db.GetRun(context.Background(), token.DefaultTenant, automationID, runID)
+		if r == nil {
+			r = &run.Run{}
+		}
+		b.t.Fatalf("run %s did not end: %v (stored: status %q, lease owner %q until %v, wake %v, attempt %d)",
+			runID, err, r.Status, r.LeaseOwner, r.LeaseExpiresAt, r.WakeAt, r.Attempt)
 	}
 	var r runBody
 	b.get(base+"/"+automationID+"/runs/"+runID, bearer).decode(b.t, http.StatusOK, &r)

@@ -67,7 +67,10 @@ func (d *Dispatcher) Workspace(a *automation.Automation) (*workspace.Workspace, 
 func (d *Dispatcher) execute(ctx context.Context, cancel context.CancelFunc, r *run.Run, fresh bool) {
 	log := d.logger.With("run_id", r.ID, "automation_id", r.AutomationID)
 	w := &runWriter{d: d, run: r, cancel: cancel}
-	a, err := d.store.GetAutomation(ctx, r.TenantID, r.AutomationID)
+	// Read without the run's context: a stop that cancels it this early
+	// must still end the run (the engine sees the cancellation at once),
+	// not leave it "must stop" under a lease this node keeps renewing.
+	a, err := d.store.GetAutomation(context.WithoutCancel(ctx), r.TenantID, r.AutomationID)
 	if err != nil {
 		if !apperr.IsKind(err, apperr.NotFound) && d.ctx.Err() == nil {
 			log.Error("load automation", "err", err)

@@ -24,17 +24,22 @@ func (d *Dispatcher) renewLoop(ctx context.Context) {
 		// Only runs that executed here before the renewal began can be
 		// judged by it: one admitted meanwhile may be missing from held
 		// although its lease is fine.
+		// Only those runs are renewed, too: one this node holds but no
+		// longer executes (its execution gave up) must expire and be
+		// rescued.
 		d.mu.Lock()
 		before := make(map[string]bool, len(d.running))
+		ids := make([]string, 0, len(d.running))
 		for id := range d.running {
 			before[id] = true
+			ids = append(ids, id)
 		}
 		d.mu.Unlock()
 		var held map[string]string
 		err := d.store.InTx(ctx, func(tx store.Tx) error {
 			l := d.lease()
 			var err error
-			held, err = tx.RenewLeases(ctx, l.Owner, l.Until, l.Now)
+			held, err = tx.RenewLeases(ctx, l.Owner, ids, l.Until, l.Now)
 			return err
 		})
 		if err != nil {

@@ -102,9 +102,11 @@ type Tx interface {
 	// (same attempt and owner), and returns the run's status, so that the
 	// worker learns of a stop request. ErrLeaseLost when it does not.
 	SaveProgress(ctx context.Context, p Progress) (string, error)
-	// RenewLeases extends every lease owner holds and returns the ids and
-	// statuses of the runs it still holds.
-	RenewLeases(ctx context.Context, owner string, until, now time.Time) (map[string]string, error)
+	// RenewLeases extends the leases owner holds on the given runs (those
+	// it executes: a run it holds but no longer executes must expire, so
+	// that it is rescued) and returns the ids and statuses of those it
+	// still holds.
+	RenewLeases(ctx context.Context, owner string, runIDs []string, until, now time.Time) (map[string]string, error)
 	// SetRunStatus moves a run that no worker is executing from status
 	// from to status to; false when it was not in from (any more).
 	SetRunStatus(ctx context.Context, r *run.Run, from string, to Transition) (bool, error)

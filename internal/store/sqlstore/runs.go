@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -325,23 +326,43 @@ func journalBytes(entries []store.JournalEntry) int64 {
 	return n
 }
 
-// RenewLeases extends the leases owner holds.
-func (q Queries) RenewLeases(ctx context.Context, owner string, until, now time.Time) (map[string]string, error) {
-	rows, err := q.DB.QueryContext(ctx, `UPDATE runs SET lease_expires_at = $1
-		WHERE lease_owner = $2 AND status IN `+liveActive+` RETURNING id, status`, toMicros(until), owner)
-	if err != nil {
-		return nil, apperr.Internalf(err, "renew leases")
-	}
-	defer rows.Close()
+// RenewLeases extends the leases owner holds on the given runs.
+func (q Queries) RenewLeases(ctx context.Context, owner string, runIDs []string, until, now time.Time) (map[string]string, error) {
 	held := map[string]string{}
-	for rows.Next() {
-		var id, status string
-		if err := rows.Scan(&id, &status); err != nil {
+	for len(runIDs) > 0 {
+		// Chunks of a power of two in size: few statement shapes to cache.
+		n := 64
+		for n > len(runIDs) {
+			n /= 2
+		}
+		chunk := runIDs[:n]
+		runIDs = runIDs[n:]
+		args := []any{toMicros(until), owner}
+		marks := make([]string, len(chunk))
+		for i, id := range chunk {
+			args = append(args, id)
+			marks[i] = "$" + strconv.Itoa(i+3)
+		}
+		rows, err := q.DB.QueryContext(ctx, `UPDATE runs SET lease_expires_at = $1
+			WHERE lease_owner = $2 AND status IN `+liveActive+` AND id IN (`+strings.Join(marks, ", ")+`) RETURNING id, status`, args...)
+		if err != nil {
 			return nil, apperr.Internalf(err, "renew leases")
 		}
-		held[id] = status
+		for rows.Next() {
+			var id, status string
+			if err := rows.Scan(&id, &status); err != nil {
+				rows.Close()
+				return nil, apperr.Internalf(err, "renew leases")
+			}
+			held[id] = status
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, apperr.Internalf(err, "renew leases")
+		}
 	}
-	return held, rows.Err()
+	return held, nil
 }
 
 // SetRunStatus moves a run nobody executes to a new status.

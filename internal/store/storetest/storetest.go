@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RunHistory", testRunHistory},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"LeaseFencing", testLeaseFencing},
+		{"RenewListedLeases", testRenewListedLeases},
 		{"Schedules", testSchedules},
 		{"ConcurrentScheduleFires", testConcurrentScheduleFires},
 	}
@@ -732,5 +733,58 @@ func testConcurrentScheduleFires(t *testing.T, st store.Store) {
 		if n != 1 {
 			t.Errorf("%s fired %d times", k, n)
 		}
+	}
+}
+
+// testRenewListedLeases: a renewal extends only the leases of the runs it
+// names (those its node executes); another run the node holds keeps its
+// expiry, so that it is rescued when it passes.
+func testRenewListedLeases(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	insert(t, st, sample("a1", "t1", "u1"))
+	lease := store.Lease{Owner: "n1", Until: t0.Add(time.Second), Now: t0}
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		for i := range 70 { // more than one chunk of the renewal
+			r := &run.Run{ID: fmt.Sprintf("r%02d", i), TenantID: "t1", AutomationID: "a1", Status: run.StatusQueued,
+				Context: run.ContextAPIAsync, OwnerID: "u1", CreatedAt: t0, UpdatedAt: t0}
+			if err := tx.InsertRun(ctx, r); err != nil {
+				return err
+			}
+		}
+		got, err := tx.ClaimQueued(ctx, "a1", 70, lease)
+		if err != nil || len(got) != 70 {
+			return fmt.Errorf("claim: %v %d", err, len(got))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 69 { // all but r69
+		ids = append(ids, fmt.Sprintf("r%02d", i))
+	}
+	ids = append(ids, "not-a-run")
+	var held map[string]string
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		held, err = tx.RenewLeases(ctx, "n1", ids, t0.Add(time.Hour), t0)
+		return err
+	})
+	if err != nil || len(held) != 69 || held["r00"] != run.StatusRunning || held["r69"] != "" {
+		t.Fatalf("renewal held %d runs: %v", len(held), err)
+	}
+	expired, err := st.ExpiredLeases(ctx, t0.Add(2*time.Second), 100)
+	if err != nil || len(expired) != 1 || expired[0].ID != "r69" {
+		t.Fatalf("expired after the renewal: %d %v", len(expired), err)
+	}
+	// Another owner renews nothing of n1's.
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		held, err = tx.RenewLeases(ctx, "n2", ids, t0.Add(time.Hour), t0)
+		return err
+	})
+	if err != nil || len(held) != 0 {
+		t.Fatalf("another owner renewed %d runs: %v", len(held), err)
 	}
 }
