@@ -72,13 +72,7 @@ func unwrapAutomation(raw []byte) []byte {
 // the API would on save, and prints each one's next occurrences.
 func validateSchedules(raw []byte, now time.Time, stdout io.Writer) error {
 	var doc struct {
-		Schedules []struct {
-			Interval   *int    `json:"interval"`
-			Recurrence *string `json:"recurrence"`
-			StartAt    *string `json:"startAt"`
-			StopAt     *string `json:"stopAt"`
-			Timezone   *string `json:"timezone"`
-		} `json:"schedules"`
+		Schedules []schedule.Spec `json:"schedules"`
 	}
 	if json.Unmarshal(raw, &doc) != nil || len(doc.Schedules) == 0 {
 		return nil // a bare workspace, or no schedule: nothing to check
@@ -87,9 +81,7 @@ func validateSchedules(raw []byte, now time.Time, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "schedules: an automation has at most one schedule; got %d\n", len(doc.Schedules))
 		return fmt.Errorf("%w: the schedules", errInvalid)
 	}
-	in := doc.Schedules[0]
-	s, err := schedule.FromSpec(schedule.Spec{Interval: in.Interval, Recurrence: in.Recurrence, StartAt: in.StartAt,
-		StopAt: in.StopAt, Timezone: in.Timezone}, now)
+	s, err := schedule.FromSpec(doc.Schedules[0], now)
 	if err != nil {
 		fmt.Fprintln(stdout, err)
 		return fmt.Errorf("%w: the schedule", errInvalid)

@@ -32,30 +32,12 @@ type automationRequest struct {
 	Workspace         json.RawMessage `json:"workspace"`
 	MaxConcurrentRuns *int            `json:"maxConcurrentRuns"`
 	// Schedules null or absent keeps the schedule; [] removes it.
-	Schedules *[]scheduleRequest `json:"schedules"`
-}
-
-// scheduleRequest is ScheduleRequestObject. The read-only fields of
-// ScheduleResponseObject (id, lastStartedAt, nextRunAt) are ignored, so a
-// GET response can be sent back.
-type scheduleRequest struct {
-	Interval   *int    `json:"interval"`
-	Recurrence *string `json:"recurrence"`
-	StartAt    *string `json:"startAt"`
-	StopAt     *string `json:"stopAt"`
-	Timezone   *string `json:"timezone"`
+	Schedules *[]schedule.Spec `json:"schedules"`
 }
 
 func (q automationRequest) input() automation.Input {
-	in := automation.Input{Name: q.Name, Description: q.Description, SpaceID: q.SpaceID, Workspace: q.Workspace, MaxConcurrentRuns: q.MaxConcurrentRuns}
-	if q.Schedules != nil {
-		specs := make([]schedule.Spec, len(*q.Schedules))
-		for i, r := range *q.Schedules {
-			specs[i] = schedule.Spec{Interval: r.Interval, Recurrence: r.Recurrence, StartAt: r.StartAt, StopAt: r.StopAt, Timezone: r.Timezone}
-		}
-		in.Schedules = &specs
-	}
-	return in
+	return automation.Input{Name: q.Name, Description: q.Description, SpaceID: q.SpaceID, Workspace: q.Workspace,
+		MaxConcurrentRuns: q.MaxConcurrentRuns, Schedules: q.Schedules}
 }
 
 // scheduleJSON is ScheduleResponseObject.

@@ -57,6 +57,7 @@ func (a *Automation) Apply(in Input, settings Settings, sched *schedule.Schedule
 	if err := a.apply(in, settings); err != nil {
 		return nil, err
 	}
+	active, known := false, false
 	if in.Schedules != nil {
 		specs := *in.Schedules
 		switch len(specs) {
@@ -71,15 +72,18 @@ func (a *Automation) Apply(in Input, settings Settings, sched *schedule.Schedule
 				if sched != nil {
 					next.ID, next.LastStartedAt = sched.ID, sched.LastStartedAt
 				}
-				next.Reschedule(now, a.State != StateDisabled)
+				active, known = next.Reschedule(now, a.State != StateDisabled), true
 				sched = next
 			}
 		default:
 			return nil, apperr.Validation("schedules: an automation has at most one schedule; got %d", len(specs))
 		}
 	}
+	if sched != nil && !known {
+		active = sched.Active(now)
+	}
 	// An active schedule wins over the StartBlock's run mode.
-	if sched != nil && sched.Active(now) {
+	if active {
 		a.RunMode = RunModeScheduled
 	}
 	return sched, nil

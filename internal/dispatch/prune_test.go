@@ -2,19 +2,16 @@ package dispatch_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"testing"
 	"time"
 
-	"automate/internal/automation"
 	"automate/internal/clock"
 	"automate/internal/dispatch"
 	"automate/internal/run"
 	"automate/internal/store"
-	"automate/internal/store/sqlite"
 )
 
 // TestPrune keeps the newest runs within the count and journal limits,
@@ -22,17 +19,11 @@ import (
 func TestPrune(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sqlite.OpenMigrated(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t, "")
 	t0 := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
-	a := &automation.Automation{ID: "a1", TenantID: "t", Name: "a", State: automation.StateAvailable, OwnerID: "u",
-		RunMode: automation.RunModeManual, Workspace: json.RawMessage(`{"blocks":[]}`), ExecutionToken: "x",
-		MaxConcurrentRuns: 1, CreatedAt: t0, UpdatedAt: t0}
+	a := testAutomation("a1", t0)
 	entry := []byte(fmt.Sprintf(`{"pad":%q}`, make([]byte, 1000)))
-	err = db.InTx(ctx, func(tx store.Tx) error {
+	err := db.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.InsertAutomation(ctx, a); err != nil {
 			return err
 		}

@@ -137,7 +137,12 @@ func (s *Scheduler) loop(ctx context.Context) {
 		now := clk.Now()
 		next, err := s.d.store.NextScheduleDue(ctx)
 		if err == nil && !next.IsZero() && !next.After(now) {
-			if err = s.fire(ctx, s.cfg.Batch); err != nil && ctx.Err() == nil {
+			// Full batches mean more are due: fire on without asking.
+			n := s.cfg.Batch
+			for err == nil && n == s.cfg.Batch {
+				n, err = s.fire(ctx, s.cfg.Batch)
+			}
+			if err != nil && ctx.Err() == nil {
 				s.d.logger.Error("fire schedules; firing them one by one", "err", err)
 				err = s.fireSingly(ctx)
 			}
@@ -168,8 +173,11 @@ func (s *Scheduler) loop(ctx context.Context) {
 // back: its occurrence is skipped, and logged, instead.
 func (s *Scheduler) fireSingly(ctx context.Context) error {
 	for range s.cfg.Batch {
-		err := s.fire(ctx, 1)
+		n, err := s.fire(ctx, 1)
 		if err == nil {
+			if n == 0 {
+				return nil // none left
+			}
 			continue
 		}
 		if ctx.Err() != nil {
@@ -208,9 +216,10 @@ func (s *Scheduler) skipOne(ctx context.Context) error {
 }
 
 // fire creates the runs of up to limit due schedules in one group-commit
-// transaction.
-func (s *Scheduler) fire(ctx context.Context, limit int) error {
+// transaction, and returns how many were due.
+func (s *Scheduler) fire(ctx context.Context, limit int) (int, error) {
 	var (
+		n      int
 		ads    []*Admission
 		fired  []time.Time // occurrences, for the lateness metric
 		missed []missedNote
@@ -225,9 +234,10 @@ func (s *Scheduler) fire(ctx context.Context, limit int) error {
 		if err != nil {
 			return err
 		}
+		n = len(due)
 		for _, ds := range due {
 			sc := ds.Schedule
-			occs, next, n := s.plan(sc, now)
+			occs, next, dropped := s.plan(sc, now)
 			var started time.Time
 			if len(occs) > 0 {
 				started = now
@@ -239,8 +249,8 @@ func (s *Scheduler) fire(ctx context.Context, limit int) error {
 			if !ok {
 				continue // another scheduler fired it
 			}
-			if n > 0 {
-				missed = append(missed, missedNote{ds.AutomationID, sc.ID, n})
+			if dropped > 0 {
+				missed = append(missed, missedNote{ds.AutomationID, sc.ID, dropped})
 			}
 			if len(occs) == 0 {
 				continue
@@ -270,9 +280,9 @@ func (s *Scheduler) fire(ctx context.Context, limit int) error {
 	}
 	if err != nil {
 		if apperr.IsKind(err, apperr.Unavailable) {
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
-		return err
+		return 0, err
 	}
 	for _, m := range missed {
 		s.d.metrics.missed.Add(float64(m.n))
@@ -285,7 +295,7 @@ func (s *Scheduler) fire(ctx context.Context, limit int) error {
 	if s.cfg.Fired != nil && len(fired) > 0 {
 		s.cfg.Fired(fired, committed)
 	}
-	return nil
+	return n, nil
 }
 
 // missedNote records occurrences a schedule dropped, for the log and the

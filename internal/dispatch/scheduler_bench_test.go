@@ -2,7 +2,6 @@ package dispatch_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"automate/internal/automation"
 	"automate/internal/clock"
 	"automate/internal/dispatch"
 	"automate/internal/schedule"
@@ -26,26 +24,17 @@ import (
 func seedSchedules(tb testing.TB, db store.Store, n, due int, dueAt time.Time) {
 	tb.Helper()
 	ctx := context.Background()
-	ws := json.RawMessage(`{"blocks":[{"id":"S","type":"StartBlock","name":"Start","inputs":[]}]}`)
 	now := time.Now().UTC()
 	const perTx = 5000
 	for lo := 0; lo < n; lo += perTx {
 		err := db.InTx(ctx, func(tx store.Tx) error {
 			for i := lo; i < min(n, lo+perTx); i++ {
-				a := &automation.Automation{ID: fmt.Sprintf("a%06d", i), TenantID: "t", Name: fmt.Sprintf("s%d", i),
-					State: automation.StateAvailable, OwnerID: "u", RunMode: automation.RunModeScheduled, Workspace: ws,
-					SnippetIDs: []string{}, EndpointIDs: []string{}, ConnectorIDs: []string{}, ExecutionToken: "x",
-					MaxConcurrentRuns: 1, CreatedAt: now, UpdatedAt: now}
-				if err := tx.InsertAutomation(ctx, a); err != nil {
-					return err
-				}
 				next := dueAt
 				if i >= due {
 					next = dueAt.Add(24 * time.Hour)
 				}
-				sc := &schedule.Schedule{ID: fmt.Sprintf("s%06d", i), Interval: 60, Timezone: "UTC",
-					StartAt: dueAt.Format(schedule.LocalLayout), NextRunAt: next}
-				if err := tx.PutSchedule(ctx, a.TenantID, a.ID, sc); err != nil {
+				a := testAutomation(fmt.Sprintf("%06d", i), now)
+				if err := insertScheduled(ctx, tx, a, dueAt.Format(schedule.LocalLayout), next); err != nil {
 					return err
 				}
 			}
@@ -146,11 +135,7 @@ func benchScheduleFire(b *testing.B, workers int) {
 func BenchmarkScheduleIdle(b *testing.B) {
 	const total, window = 100_000, 10 * time.Second
 	ctx := context.Background()
-	db, err := sqlite.OpenMigrated(ctx, b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(b, "")
 	seedSchedules(b, db, total, 0, time.Now().UTC().Add(time.Hour))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cpu := func() time.Duration {

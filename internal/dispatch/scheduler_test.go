@@ -2,7 +2,6 @@ package dispatch_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,11 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"automate/internal/automation"
 	"automate/internal/clock"
 	"automate/internal/dispatch"
 	"automate/internal/run"
-	"automate/internal/schedule"
 	"automate/internal/store"
 	"automate/internal/store/sqlite"
 )
@@ -25,23 +22,12 @@ import (
 func TestSchedulePoisonSkipped(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sqlite.OpenMigrated(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t, "")
 	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(t0.Add(-time.Second))
-	err = db.InTx(ctx, func(tx store.Tx) error {
+	err := db.InTx(ctx, func(tx store.Tx) error {
 		for _, id := range []string{"a", "b", "c"} {
-			a := &automation.Automation{ID: id, TenantID: "t", Name: id, State: automation.StateAvailable, OwnerID: "u",
-				RunMode: automation.RunModeScheduled, Workspace: json.RawMessage(`{"blocks":[{"id":"S","type":"StartBlock"}]}`),
-				ExecutionToken: "x", MaxConcurrentRuns: 1, CreatedAt: t0, UpdatedAt: t0}
-			if err := tx.InsertAutomation(ctx, a); err != nil {
-				return err
-			}
-			sc := &schedule.Schedule{ID: "s" + id, Interval: 60, StartAt: "2026-06-01 11:00:00", Timezone: "UTC", NextRunAt: t0}
-			if err := tx.PutSchedule(ctx, "t", id, sc); err != nil {
+			if err := insertScheduled(ctx, tx, testAutomation(id, t0), "2026-06-01 11:00:00", t0); err != nil {
 				return err
 			}
 		}
@@ -94,26 +80,11 @@ func TestTwoSchedulersFireOnce(t *testing.T) {
 	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(t0)
 	const automations, occurrences = 30, 5
-	var dbs []*sqlite.DB
-	for range 2 {
-		db, err := sqlite.OpenMigrated(ctx, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		dbs = append(dbs, db)
-	}
+	dbs := []*sqlite.DB{openDB(t, dir), openDB(t, dir)}
 	err := dbs[0].InTx(ctx, func(tx store.Tx) error {
 		for i := range automations {
-			id := fmt.Sprintf("a%02d", i)
-			a := &automation.Automation{ID: id, TenantID: "t", Name: id, State: automation.StateAvailable, OwnerID: "u",
-				RunMode: automation.RunModeScheduled, Workspace: json.RawMessage(`{"blocks":[{"id":"S","type":"StartBlock"}]}`),
-				ExecutionToken: "x", MaxConcurrentRuns: 1, CreatedAt: t0, UpdatedAt: t0}
-			if err := tx.InsertAutomation(ctx, a); err != nil {
-				return err
-			}
-			sc := &schedule.Schedule{ID: "s" + id, Interval: 60, StartAt: "2026-06-01 12:00:00", Timezone: "UTC", NextRunAt: t0.Add(time.Minute)}
-			if err := tx.PutSchedule(ctx, "t", id, sc); err != nil {
+			a := testAutomation(fmt.Sprintf("a%02d", i), t0)
+			if err := insertScheduled(ctx, tx, a, "2026-06-01 12:00:00", t0.Add(time.Minute)); err != nil {
 				return err
 			}
 		}

@@ -30,14 +30,16 @@ const (
 	minYear, maxYear = 1970, 9000
 )
 
-// Spec is a schedule as a client sends it (ScheduleRequestObject); nil
-// fields were not sent.
+// Spec is a schedule as a client sends it (ScheduleRequestObject, whose
+// JSON names it carries); nil fields were not sent. The read-only fields of
+// a response (id, lastStartedAt, nextRunAt) are not part of it, so a GET
+// response can be sent back.
 type Spec struct {
-	Interval   *int
-	Recurrence *string
-	StartAt    *string
-	StopAt     *string
-	Timezone   *string
+	Interval   *int    `json:"interval"`
+	Recurrence *string `json:"recurrence"`
+	StartAt    *string `json:"startAt"`
+	StopAt     *string `json:"stopAt"`
+	Timezone   *string `json:"timezone"`
 }
 
 // Schedule is a stored schedule (ScheduleResponseObject).
@@ -264,13 +266,16 @@ func (s *Schedule) Active(now time.Time) bool {
 
 // Reschedule sets NextRunAt to the first occurrence after now, or to zero
 // when the automation is disabled: occurrences missed while disabled are
-// never replayed.
-func (s *Schedule) Reschedule(now time.Time, enabled bool) {
+// never replayed. It reports whether the series is active (see Active).
+func (s *Schedule) Reschedule(now time.Time, enabled bool) (active bool) {
 	s.NextRunAt = time.Time{}
-	if !enabled {
-		return
+	r, err := s.Rule()
+	if err != nil {
+		return false
 	}
-	if r, err := s.Rule(); err == nil {
-		s.NextRunAt = r.Next(now)
+	next := r.Next(now)
+	if enabled {
+		s.NextRunAt = next
 	}
+	return !next.IsZero()
 }

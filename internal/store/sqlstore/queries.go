@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"automate/internal/apperr"
@@ -121,9 +122,7 @@ func (q Queries) ListAutomations(ctx context.Context, lq store.ListQuery) ([]*au
 		return nil, apperr.Internalf(err, "list automations")
 	}
 	if lq.Backward {
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
-		}
+		slices.Reverse(out)
 	}
 	return out, nil
 }

@@ -123,9 +123,7 @@ func (q Queries) ListRuns(ctx context.Context, lq store.RunListQuery) ([]*run.Ru
 		return nil, err
 	}
 	if lq.Backward {
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
-		}
+		slices.Reverse(out)
 	}
 	return out, nil
 }

@@ -487,14 +487,7 @@ func testConcurrentClaims(t *testing.T, st store.Store) {
 		})
 	}
 	wg.Wait()
-	if len(claimed) != automations*perAutomation {
-		t.Errorf("%d runs claimed, want %d", len(claimed), automations*perAutomation)
-	}
-	for id, n := range claimed {
-		if n != 1 {
-			t.Errorf("run %s claimed %d times", id, n)
-		}
-	}
+	expectEachOnce(t, "claimed", claimed, automations*perAutomation)
 	if len(overflow) > 0 {
 		t.Errorf("limit exceeded for %v", overflow)
 	}
@@ -726,14 +719,7 @@ func testConcurrentScheduleFires(t *testing.T, st store.Store) {
 		})
 	}
 	wg.Wait()
-	if len(fired) != automations*occurrences {
-		t.Errorf("%d occurrences fired, want %d", len(fired), automations*occurrences)
-	}
-	for k, n := range fired {
-		if n != 1 {
-			t.Errorf("%s fired %d times", k, n)
-		}
-	}
+	expectEachOnce(t, "fired", fired, automations*occurrences)
 }
 
 // testRenewListedLeases: a renewal extends only the leases of the runs it
@@ -786,5 +772,18 @@ func testRenewListedLeases(t *testing.T, st store.Store) {
 	})
 	if err != nil || len(held) != 0 {
 		t.Fatalf("another owner renewed %d runs: %v", len(held), err)
+	}
+}
+
+// expectEachOnce checks that want distinct things happened, each once.
+func expectEachOnce(t *testing.T, what string, counts map[string]int, want int) {
+	t.Helper()
+	if len(counts) != want {
+		t.Errorf("%d %s, want %d", len(counts), what, want)
+	}
+	for k, n := range counts {
+		if n != 1 {
+			t.Errorf("%s %s %d times", k, what, n)
+		}
 	}
 }
