@@ -230,18 +230,24 @@ type Admission struct {
 // automation's queue allows, and points the automation at it. Call
 // Admitted with the result after the transaction ends.
 func (d *Dispatcher) Admit(ctx context.Context, tx store.Tx, a *automation.Automation, r *run.Run) (*Admission, error) {
-	now := r.CreatedAt
 	counts, err := tx.CountRuns(ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}
+	return d.admit(ctx, tx, a.MaxConcurrentRuns, &counts, r)
+}
+
+// admit is Admit for a caller that has counted the automation's live runs
+// under its lock; it counts r in.
+func (d *Dispatcher) admit(ctx context.Context, tx store.Tx, maxConcurrent int, counts *store.RunCounts, r *run.Run) (*Admission, error) {
+	now := r.CreatedAt
 	ad := &Admission{run: r}
 	switch {
 	case counts.Queued >= d.cfg.QueueCap:
 		r.Status, r.StopTime = run.StatusExceededLimit, now
 		r.Errors, _ = json.Marshal([]engine.RunError{{Level: "error",
 			Message: fmt.Sprintf("the automation already has %d queued runs, its limit", d.cfg.QueueCap)}})
-	case counts.Queued == 0 && counts.Active < a.MaxConcurrentRuns && d.reserve():
+	case counts.Queued == 0 && counts.Active < maxConcurrent && d.reserve():
 		ad.slot, ad.started = true, true
 		r.Status, r.StartTime, r.Attempt = run.StatusRunning, now, 1
 		r.LeaseOwner, r.LeaseExpiresAt = d.cfg.Node, d.clock.Now().Add(d.cfg.Lease)
@@ -255,6 +261,12 @@ func (d *Dispatcher) Admit(ctx context.Context, tx store.Tx, a *automation.Autom
 	if err := tx.SetLastRun(ctx, r); err != nil {
 		ad.release(d)
 		return nil, err
+	}
+	switch r.Status {
+	case run.StatusRunning:
+		counts.Active++
+	case run.StatusQueued:
+		counts.Queued++
 	}
 	return ad, nil
 }

@@ -84,6 +84,10 @@ type Scheduler struct {
 	mu    sync.Mutex
 	rules map[string]*schedule.Rule // parsed rules by schedule id and series
 
+	// held are the admissions of a burst of firing, acted on when it ends
+	// (owned by the loop).
+	held []*Admission
+
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -132,6 +136,7 @@ func (s *Scheduler) Changed() {
 }
 
 func (s *Scheduler) loop(ctx context.Context) {
+	defer s.release()
 	clk := s.d.clock
 	for {
 		now := clk.Now()
@@ -146,6 +151,7 @@ func (s *Scheduler) loop(ctx context.Context) {
 				s.d.logger.Error("fire schedules; firing them one by one", "err", err)
 				err = s.fireSingly(ctx)
 			}
+			s.release()
 			if err == nil {
 				continue
 			}
@@ -166,6 +172,19 @@ func (s *Scheduler) loop(ctx context.Context) {
 		case <-clk.At(wake):
 		}
 	}
+}
+
+// release starts the runs a burst of firing claimed and wakes the claimer
+// for those it queued. Holding them until every due schedule has fired
+// keeps their execution from slowing the creation of the others' runs; a
+// burst holds no more runs than the dispatcher has workers, for the
+// others were queued.
+func (s *Scheduler) release() {
+	for _, ad := range s.held {
+		s.d.Admitted(ad, nil)
+	}
+	clear(s.held)
+	s.held = s.held[:0]
 }
 
 // fireSingly fires due schedules one per transaction after a batch failed,
@@ -235,7 +254,8 @@ func (s *Scheduler) fire(ctx context.Context, limit int) (int, error) {
 			return err
 		}
 		n = len(due)
-		for _, ds := range due {
+		for i := range due {
+			ds := &due[i]
 			sc := ds.Schedule
 			occs, next, dropped := s.plan(sc, now)
 			var started time.Time
@@ -255,16 +275,12 @@ func (s *Scheduler) fire(ctx context.Context, limit int) (int, error) {
 			if len(occs) == 0 {
 				continue
 			}
-			a, err := tx.LockAutomation(ctx, ds.TenantID, ds.AutomationID)
-			if err != nil {
-				return err
-			}
-			if a.State == automation.StateDisabled {
+			if ds.State == automation.StateDisabled {
 				continue // its schedule is cleared on disable; never fire one
 			}
 			for _, occ := range occs {
 				created := s.d.clock.Now().UTC().Truncate(time.Microsecond)
-				ad, err := s.d.Admit(ctx, tx, a, scheduledRun(a, sc, occ, created))
+				ad, err := s.d.admit(ctx, tx, ds.MaxConcurrentRuns, &ds.Counts, scheduledRun(ds, occ, created))
 				if err != nil {
 					return err
 				}
@@ -275,10 +291,10 @@ func (s *Scheduler) fire(ctx context.Context, limit int) (int, error) {
 		return nil
 	})
 	committed := s.d.clock.Now()
-	for _, ad := range ads {
-		s.d.Admitted(ad, err)
-	}
 	if err != nil {
+		for _, ad := range ads {
+			s.d.Admitted(ad, err)
+		}
 		if apperr.IsKind(err, apperr.Unavailable) {
 			return 0, ctx.Err()
 		}
@@ -289,6 +305,7 @@ func (s *Scheduler) fire(ctx context.Context, limit int) (int, error) {
 		s.d.logger.Info("schedule missed occurrences", "automation_id", m.automationID,
 			"schedule_id", m.scheduleID, "missed", m.n, "policy", string(s.cfg.CatchUp))
 	}
+	s.held = append(s.held, ads...)
 	for _, occ := range fired {
 		s.d.metrics.lateness.Observe(committed.Sub(occ).Seconds())
 	}
@@ -307,11 +324,11 @@ type missedNote struct {
 
 // scheduledRun is the run an occurrence creates: it executes as the
 // automation's owner, with no inputs.
-func scheduledRun(a *automation.Automation, sc *schedule.Schedule, occ, now time.Time) *run.Run {
+func scheduledRun(ds *store.DueSchedule, occ, now time.Time) *run.Run {
 	return &run.Run{
-		ID: uuid.Must(uuid.NewV7()).String(), TenantID: a.TenantID, AutomationID: a.ID,
-		Context: run.ContextAPIAsync, Trigger: run.TriggerScheduled, ScheduleID: sc.ID, ScheduledStartTime: occ,
-		OwnerID: a.OwnerID, SpaceID: a.SpaceID, ExecutedByID: a.OwnerID, Inputs: json.RawMessage(`{}`),
+		ID: uuid.Must(uuid.NewV7()).String(), TenantID: ds.TenantID, AutomationID: ds.AutomationID,
+		Context: run.ContextAPIAsync, Trigger: run.TriggerScheduled, ScheduleID: ds.Schedule.ID, ScheduledStartTime: occ,
+		OwnerID: ds.OwnerID, SpaceID: ds.SpaceID, ExecutedByID: ds.OwnerID, Inputs: json.RawMessage(`{}`),
 		CreatedAt: now, UpdatedAt: now,
 	}
 }

@@ -51,9 +51,8 @@ var benchWorkers = 0
 // BenchmarkScheduleFire: 100,000 active schedules, 1,000 of them due in
 // the same second. It reports the lateness of run creation (from the
 // occurrence to the commit of the transaction that created its run), on a
-// real SQLite file with the wall clock, while the runs execute (256
-// workers, the default), and with one worker, where run execution takes
-// little from the scheduler.
+// real SQLite file with the wall clock, with 256 workers (the default; the
+// runs the burst claims execute when it ends) and with one worker.
 func BenchmarkScheduleFire(b *testing.B) {
 	for _, workers := range []int{dispatch.DefaultWorkers, 1} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) { benchScheduleFire(b, workers) })

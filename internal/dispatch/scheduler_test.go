@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -137,5 +138,61 @@ func TestTwoSchedulersFireOnce(t *testing.T) {
 	t.Logf("occurrences fired by each scheduler: %d and %d", firedBy[0].Load(), firedBy[1].Load())
 	if firedBy[0].Load()+firedBy[1].Load() != automations*occurrences {
 		t.Errorf("the schedulers report %d firings", firedBy[0].Load()+firedBy[1].Load())
+	}
+}
+
+// TestScheduleCatchUpAdmits: the runs one schedule creates in one firing
+// (here four missed occurrences under catch-up "all") are admitted against
+// the automation's live runs and each other: with one run already active
+// and maxConcurrentRuns 3, two start and two queue.
+func TestScheduleCatchUpAdmits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openDB(t, "")
+	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(t0)
+	a := testAutomation("a", t0)
+	a.MaxConcurrentRuns = 3
+	err := db.InTx(ctx, func(tx store.Tx) error {
+		if err := insertScheduled(ctx, tx, a, "2026-06-01 11:00:00", t0.Add(-3*time.Minute)); err != nil {
+			return err
+		}
+		// Another node executes one of a's runs.
+		return tx.InsertRun(ctx, &run.Run{ID: "0-elsewhere", TenantID: "t", AutomationID: "a", Status: run.StatusRunning,
+			Context: run.ContextAPIAsync, LeaseOwner: "other", LeaseExpiresAt: t0.Add(time.Hour), CreatedAt: t0, UpdatedAt: t0})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := make(chan []string, 1)
+	d := dispatch.New(db, clk, slog.New(slog.NewTextHandler(io.Discard, nil)), dispatch.Config{}, nil)
+	d.Start(ctx)
+	defer d.Stop()
+	// Fired runs before the burst's runs start, so it sees them as created.
+	s := dispatch.NewScheduler(d, dispatch.ScheduleConfig{CatchUp: dispatch.CatchUpAll, Fired: func([]time.Time, time.Time) {
+		var q store.RunListQuery
+		q.TenantID, q.AutomationID, q.Sort, q.Limit = "t", "a", run.SortID, 10
+		rs, err := db.ListRuns(ctx, q)
+		if err != nil {
+			t.Error(err)
+		}
+		var got []string
+		for _, r := range rs {
+			if r.ScheduleID != "" {
+				got = append(got, r.ScheduledStartTime.Format("15:04")+" "+r.Status)
+			}
+		}
+		created <- got
+	}})
+	s.Start(ctx)
+	defer s.Stop()
+	want := []string{"11:57 running", "11:58 running", "11:59 queued", "12:00 queued"}
+	select {
+	case got := <-created:
+		if !slices.Equal(got, want) {
+			t.Fatalf("created runs %q, want %q", got, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the schedule did not fire")
 	}
 }

@@ -128,7 +128,12 @@ type Tx interface {
 	// DeleteSchedule removes an automation's schedule, if it has one.
 	DeleteSchedule(ctx context.Context, automationID string) error
 	// DueSchedules lists up to limit schedules due at now, earliest first,
-	// holding them until commit where the database can.
+	// holding them until commit where the database can, each with what
+	// admitting its runs needs of its automation: one read for a batch,
+	// instead of a lock and a count per schedule. The counts must be those
+	// an admission would see under the automation's lock (on SQLite the one
+	// writer holds it; a database with row locks locks the automation
+	// before it counts).
 	DueSchedules(ctx context.Context, now time.Time, limit int) ([]DueSchedule, error)
 	// AdvanceSchedule moves a schedule due at from to next (and records
 	// startedAt as its last start unless zero); false when it was no longer
@@ -166,6 +171,13 @@ type DueSchedule struct {
 	TenantID     string
 	AutomationID string
 	Schedule     *schedule.Schedule
+	// Set by DueSchedules only: the automation's state, owner, space and
+	// concurrency limit, and its live runs.
+	State             string
+	OwnerID           string
+	SpaceID           string
+	MaxConcurrentRuns int
+	Counts            RunCounts
 }
 
 // AutomationRef names an automation.

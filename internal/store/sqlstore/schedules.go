@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"automate/internal/apperr"
@@ -13,21 +14,24 @@ import (
 
 const scheduleColumns = `id, tenant_id, automation_id, interval_s, recurrence, start_at, stop_at, timezone, last_started_at, next_run_at`
 
-func scanSchedule(s scanner) (store.DueSchedule, error) {
+// scanSchedule scans scheduleColumns into d, and the columns after them
+// into extra.
+func scanSchedule(s scanner, d *store.DueSchedule, extra ...any) error {
 	var (
-		d             store.DueSchedule
 		sc            schedule.Schedule
 		started, next int64
 	)
-	err := s.Scan(&sc.ID, &d.TenantID, &d.AutomationID, &sc.Interval, &sc.Recurrence, &sc.StartAt, &sc.StopAt, &sc.Timezone, &started, &next)
+	err := s.Scan(append([]any{&sc.ID, &d.TenantID, &d.AutomationID, &sc.Interval, &sc.Recurrence, &sc.StartAt, &sc.StopAt,
+		&sc.Timezone, &started, &next}, extra...)...)
 	sc.LastStartedAt, sc.NextRunAt = fromMicros(started), fromMicros(next)
 	d.Schedule = &sc
-	return d, err
+	return err
 }
 
 // GetSchedule reads an automation's schedule; nil when it has none.
 func (q Queries) GetSchedule(ctx context.Context, automationID string) (*schedule.Schedule, error) {
-	d, err := scanSchedule(q.DB.QueryRowContext(ctx, "SELECT "+scheduleColumns+" FROM schedules WHERE automation_id = $1", automationID))
+	var d store.DueSchedule
+	err := scanSchedule(q.DB.QueryRowContext(ctx, "SELECT "+scheduleColumns+" FROM schedules WHERE automation_id = $1", automationID), &d)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -72,8 +76,12 @@ func (q Queries) NextScheduleDue(ctx context.Context) (time.Time, error) {
 // DueSchedules reads the schedules due at now, earliest first, and (on
 // PostgreSQL) locks them, skipping those another transaction holds.
 func (q Queries) DueSchedules(ctx context.Context, now time.Time, limit int) ([]store.DueSchedule, error) {
-	rows, err := q.DB.QueryContext(ctx, "SELECT "+scheduleColumns+` FROM schedules
-		WHERE next_run_at > 0 AND next_run_at <= $1 ORDER BY next_run_at, id LIMIT $2`+q.Dialect.SkipLocked,
+	rows, err := q.DB.QueryContext(ctx, `SELECT s.`+strings.ReplaceAll(scheduleColumns, ", ", ", s.")+`,
+			a.state, a.owner_id, a.space_id, a.max_concurrent_runs,
+			(SELECT COUNT(*) FROM runs r WHERE r.automation_id = s.automation_id AND r.status IN `+liveActive+`),
+			(SELECT COUNT(*) FROM runs r WHERE r.automation_id = s.automation_id AND r.status = 'queued')
+		FROM schedules s JOIN automations a ON a.id = s.automation_id
+		WHERE s.next_run_at > 0 AND s.next_run_at <= $1 ORDER BY s.next_run_at, s.id LIMIT $2`+q.Dialect.SkipLocked,
 		toMicros(now), limit)
 	if err != nil {
 		return nil, apperr.Internalf(err, "due schedules")
@@ -81,7 +89,8 @@ func (q Queries) DueSchedules(ctx context.Context, now time.Time, limit int) ([]
 	defer rows.Close()
 	var out []store.DueSchedule
 	for rows.Next() {
-		d, err := scanSchedule(rows)
+		var d store.DueSchedule
+		err := scanSchedule(rows, &d, &d.State, &d.OwnerID, &d.SpaceID, &d.MaxConcurrentRuns, &d.Counts.Active, &d.Counts.Queued)
 		if err != nil {
 			return nil, apperr.Internalf(err, "due schedules")
 		}

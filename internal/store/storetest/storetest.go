@@ -562,7 +562,22 @@ func put(t *testing.T, st store.Store, a *automation.Automation, s *schedule.Sch
 func testSchedules(t *testing.T, st store.Store) {
 	ctx := context.Background()
 	a, b, c := sample("a", "t", "u"), sample("b", "t", "u"), sample("c", "t", "u")
+	b.OwnerID, b.SpaceID, b.MaxConcurrentRuns = "ub", "space", 3
 	insert(t, st, a, b, c)
+	// b's live runs, which DueSchedules counts: two active, one queued.
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		for i, status := range []string{run.StatusRunning, run.StatusMustStop, run.StatusQueued, run.StatusFinished, run.StatusFailed} {
+			r := &run.Run{ID: fmt.Sprintf("live%d", i), TenantID: "t", AutomationID: "b", Status: status,
+				Context: run.ContextAPIAsync, CreatedAt: t0, UpdatedAt: t0}
+			if err := tx.InsertRun(ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if s, err := st.GetSchedule(ctx, "a"); err != nil || s != nil {
 		t.Fatalf("no schedule yet: %v, %v", s, err)
 	}
@@ -598,6 +613,12 @@ func testSchedules(t *testing.T, st store.Store) {
 		}
 		if len(due) != 2 || due[0].Schedule.ID != "sb" || due[1].Schedule.ID != "sa2" || due[0].AutomationID != "b" || due[0].TenantID != "t" {
 			return fmt.Errorf("due = %+v, %+v", due[0], due[len(due)-1])
+		}
+		// With what admitting b's runs needs, and b's live runs counted.
+		want := store.DueSchedule{TenantID: "t", AutomationID: "b", Schedule: due[0].Schedule, State: automation.StateAvailable,
+			OwnerID: "ub", SpaceID: "space", MaxConcurrentRuns: 3, Counts: store.RunCounts{Active: 2, Queued: 1}}
+		if due[0] != want || due[1].Counts != (store.RunCounts{}) || due[1].OwnerID != "u" {
+			return fmt.Errorf("due = %+v, %+v; want %+v first", due[0], due[1], want)
 		}
 		if ok, err := tx.AdvanceSchedule(ctx, "sb", t0.Add(time.Minute), t0.Add(time.Hour), t0.Add(90*time.Second)); err != nil || !ok {
 			return fmt.Errorf("advance: %v %v", ok, err)
