@@ -60,6 +60,8 @@ func TestOfficialClient(t *testing.T) {
 	srv := api.New(api.Config{RateLimits: api.RateLimits{}}, api.Deps{
 		Automations: service.NewAutomations(db, d, sched, clk, logger),
 		Runs:        service.NewRuns(db, d, clk, logger),
+		Spaces:      service.NewSpaces(db, clk, logger),
+		Identity:    service.NewIdentity(db, clk, logger),
 		Verifier:    verifier, Database: db, Clock: clk, Logger: logger,
 	})
 	ts := httptest.NewServer(srv)

@@ -36,6 +36,7 @@ commands:
   serve     run the HTTP API (flags: automate serve -h)
   migrate   apply database migrations and exit
   token     print a signed JWT for a development user
+  apikey    apikey create --user U --roles R1,R2: make an API key (bootstrap an admin)
   validate  check a workspace file and print its problems
   run       run a workspace file locally and print its output and status
 `
@@ -53,6 +54,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "token":
 		return runToken(args[1:], getenv, stdout, stderr)
+	case "apikey":
+		return runAPIKey(ctx, args[1:], getenv, stdout, stderr)
 	case "validate":
 		return runValidate(args[1:], stdout, stderr)
 	case "run":

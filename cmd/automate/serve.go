@@ -105,6 +105,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}, api.Deps{
 		Automations: service.NewAutomations(db, dispatcher, scheduler, clk, logger),
 		Runs:        service.NewRuns(db, dispatcher, clk, logger),
+		Spaces:      service.NewSpaces(db, clk, logger),
+		Identity:    service.NewIdentity(db, clk, logger),
 		Collectors:  []prometheus.Collector{metrics},
 		Verifier:    verifier,
 		Database:    db,

@@ -1,52 +1,111 @@
 package access
 
-import "testing"
+import (
+	"os"
+	"strings"
+	"testing"
+)
 
 func TestCan(t *testing.T) {
 	t.Parallel()
 	creator := Principal{UserID: "a", Roles: []string{RoleAutomationCreator}}
 	admin := Principal{UserID: "root", Roles: []string{RoleTenantAdmin}}
+	scoped := func(p Principal, scopes ...string) Principal { p.Scoped, p.Scopes = true, scopes; return p }
+	own := Target{Kind: AutomationKind, OwnerID: "a"}
+	others := Target{Kind: AutomationKind, OwnerID: "b"}
+	inSpace := func(roles ...string) Target {
+		return Target{Kind: AutomationKind, OwnerID: "b", SpaceID: "s", SpaceRoles: roles}
+	}
 	tests := []struct {
 		p      Principal
 		action Action
-		owner  string
+		t      Target
 		want   Decision
 	}{
-		{creator, CreateAutomation, "", Allow},
-		{Principal{UserID: "x"}, CreateAutomation, "", Deny},
-		{Principal{UserID: "x", Scopes: []string{"automations.shared"}}, CreateAutomation, "", Allow},
-		{creator, ReadAutomation, "a", Allow},
-		{creator, ReadAutomation, "b", Hidden},
-		{creator, UpdateAutomation, "b", Hidden},
-		{admin, ReadAutomation, "b", Allow},
-		{admin, UpdateAutomation, "b", Deny},
-		{admin, ChangeOwner, "b", Allow},
-		{creator, ChangeOwner, "a", Deny},
-		{Principal{UserID: "a"}, DeleteAutomation, "a", Allow},
-		{creator, ListAllAutomations, "", Deny},
-		{admin, ListAllAutomations, "", Allow},
-		{Principal{UserID: "s", Scopes: []string{"admin.automations"}}, ListAllAutomations, "", Deny},
-		{creator, UpdateSettings, "", Deny},
-		{Principal{UserID: "x", Roles: []string{RoleAnalyticsAdmin}}, UpdateSettings, "", Deny},
-		{admin, UpdateSettings, "", Allow},
-		{Principal{UserID: "x"}, ReadSettings, "", Allow},
-		{creator, Action("no such action"), "", Deny},
+		{creator, CreateAutomation, Target{}, Allow},
+		{Principal{UserID: "x"}, CreateAutomation, Target{}, Deny},
+		// Scopes narrow; they never grant.
+		{scoped(Principal{UserID: "x"}, "automations.shared"), CreateAutomation, Target{}, Deny},
+		{scoped(creator, "automations.shared"), CreateAutomation, Target{}, Allow},
+		{scoped(creator, "user_default"), CreateAutomation, Target{}, OutOfScope},
+		{scoped(creator, "automations.private"), ReadAutomation, own, Allow},
+		{scoped(creator, "automations.shared"), ReadAutomation, own, OutOfScope},
+		{creator, ReadAutomation, own, Allow},
+		{creator, ReadAutomation, others, Hidden},
+		{creator, UpdateAutomation, others, Hidden},
+		{admin, ReadAutomation, others, Allow},
+		{admin, UpdateAutomation, others, Deny},
+		{admin, ChangeOwner, others, Allow},
+		{scoped(admin, "automations"), ChangeOwner, others, OutOfScope},
+		{creator, ChangeOwner, own, Deny},
+		{Principal{UserID: "a"}, DeleteAutomation, own, Allow},
+		{Principal{UserID: "a"}, ReadAutomation, own, Deny}, // owner without the creator role: 403, not 404
+		// Space roles.
+		{creator, ReadAutomation, inSpace(SpaceConsumer), Allow},
+		{creator, UpdateAutomation, inSpace(SpaceConsumer), Deny},
+		{creator, UpdateAutomation, inSpace(SpaceProducer), Allow},
+		{creator, RunAutomation, inSpace(SpaceOperator), Allow},
+		{creator, RunAutomation, inSpace(SpaceConsumer), Deny},
+		{creator, RunAutomation, inSpace(), Hidden},
+		{scoped(creator, "automations.private"), RunAutomation, inSpace(SpaceOperator), OutOfScope},
+		{scoped(creator, "automations.shared"), RunAutomation, inSpace(SpaceOperator), Allow},
+		{creator, ListAllAutomations, Target{}, Deny},
+		{admin, ListAllAutomations, Target{}, Allow},
+		{scoped(Principal{UserID: "s"}, "admin.automations"), ListAllAutomations, Target{}, Deny},
+		{creator, UpdateSettings, Target{}, Deny},
+		{Principal{UserID: "x", Roles: []string{RoleAnalyticsAdmin}}, UpdateSettings, Target{}, Deny},
+		{admin, UpdateSettings, Target{}, Allow},
+		{Principal{UserID: "x"}, ReadSettings, Target{}, Allow},
+		{Principal{UserID: "x", APIKeyID: "k"}, CreateAPIKey, Target{}, Deny},
+		{Principal{UserID: "x"}, ReadAPIKey, Target{Kind: APIKeyKind, OwnerID: "y"}, Hidden},
+		{creator, Action("no such action"), Target{}, Deny},
 	}
 	for _, tt := range tests {
-		if got := Can(tt.p, tt.action, tt.owner); got != tt.want {
-			t.Errorf("Can(%+v, %s, owner %q) = %d, want %d", tt.p, tt.action, tt.owner, got, tt.want)
+		if got := Can(tt.p, tt.action, tt.t); got != tt.want {
+			t.Errorf("Can(%+v, %s, %+v) = %d, want %d", tt.p, tt.action, tt.t, got, tt.want)
 		}
 	}
 }
 
-// TestEveryActionHasARule keeps the policy table complete.
+// TestEveryActionHasARule keeps the policy table and its rendering complete.
 func TestEveryActionHasARule(t *testing.T) {
 	t.Parallel()
-	for _, a := range []Action{CreateAutomation, ReadAutomation, UpdateAutomation, CopyAutomation, DeleteAutomation,
-		EnableAutomation, DisableAutomation, ChangeOwner, ChangeSpace, ListAllAutomations, ReadSettings, UpdateSettings,
-		ListOwnAutomations, ReadUsage, RunAutomation, ReadAutomationRuns, ManageAutomationRun} {
-		if _, ok := policy[a]; !ok {
-			t.Errorf("no rule for %s", a)
+	described := map[Action]bool{}
+	for _, d := range describe {
+		if _, ok := policy[d.action]; !ok {
+			t.Errorf("no rule for %s", d.action)
+		}
+		described[d.action] = true
+	}
+	for a := range policy {
+		if !described[a] {
+			t.Errorf("%s is not in the README table", a)
 		}
 	}
+}
+
+// TestREADMETable keeps the README's table the policy's own. With
+// UPDATE_README=1 it rewrites it.
+func TestREADMETable(t *testing.T) {
+	const path, start, end = "../../README.md", "<!-- access table: generated by internal/access -->\n", "<!-- end of access table -->"
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	i, j := strings.Index(readme, start), strings.Index(readme, end)
+	if i < 0 || j < i {
+		t.Fatalf("README lacks the markers %q … %q", start, end)
+	}
+	want := readme[:i+len(start)] + Table() + readme[j:]
+	if readme == want {
+		return
+	}
+	if os.Getenv("UPDATE_README") != "" {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("the README's access table is not the policy's; run UPDATE_README=1 go test ./internal/access")
 }

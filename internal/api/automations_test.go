@@ -216,15 +216,81 @@ func TestChangeOwnerAndMove(t *testing.T) {
 	b.post(base+"/missing/actions/change-owner", admin, map[string]any{"userId": "bob"}).wantError(t, 404, "HTTP-404")
 }
 
+// TestSpaces walks shared spaces through the API: creation, names, types,
+// members, automations in them, and deletion.
 func TestSpaces(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	alice := b.creator("alice")
+	lead := b.user("lead", access.RoleSharedSpaceCreator, access.RoleAutomationCreator)
 	b.post(base, alice, map[string]any{"name": "x", "spaceId": "5f0f78b239ff4f0001234567"}).wantError(t, 400, "AUTOMATE-SPACE-NOT-FOUND")
-	a := b.create(alice, map[string]any{"name": "x", "spaceId": ""})
-	b.post(base+"/"+a.ID+"/actions/change-space", alice, map[string]any{"spaceId": "5f0f78b239ff4f0001234567"}).wantError(t, 400, "AUTOMATE-SPACE-NOT-FOUND")
-	b.post(base+"/"+a.ID+"/actions/change-space", alice, map[string]any{}).wantError(t, 400, "AUTOMATE-VALIDATION")
-	b.post(base+"/"+a.ID+"/actions/change-space", b.creator("bob"), map[string]any{"spaceId": "s"}).wantError(t, 404, "HTTP-404")
+
+	b.post("/api/v1/spaces", alice, map[string]any{"name": "team", "type": "shared"}).wantError(t, 403, "HTTP-403")
+	b.post("/api/v1/spaces", lead, map[string]any{"name": "team", "type": "managed"}).wantError(t, 400, "AUTOMATE-VALIDATION")
+	b.post("/api/v1/spaces", lead, map[string]any{"name": " ", "type": "shared"}).wantError(t, 400, "AUTOMATE-VALIDATION")
+	var sp struct {
+		ID      string `json:"id"`
+		Name    string `json:"name"`
+		OwnerID string `json:"ownerId"`
+		Type    string `json:"type"`
+		Meta    struct {
+			Actions []string `json:"actions"`
+		} `json:"meta"`
+	}
+	b.post("/api/v1/spaces", lead, map[string]any{"name": "team", "type": "shared"}).decode(t, http.StatusCreated, &sp)
+	if sp.OwnerID != "lead" || sp.Type != "shared" || !slices.Contains(sp.Meta.Actions, "delete") {
+		t.Errorf("space %+v", sp)
+	}
+	b.post("/api/v1/spaces", lead, map[string]any{"name": "team", "type": "shared"}).wantError(t, 409, "HTTP-409")
+	spacePath := "/api/v1/spaces/" + sp.ID
+
+	// Alice is not a member: the space is hidden from her.
+	b.get(spacePath, alice).wantError(t, 404, "HTTP-404")
+	b.post(base, alice, map[string]any{"name": "x", "spaceId": sp.ID}).wantError(t, 400, "AUTOMATE-SPACE-NOT-FOUND")
+	for _, bad := range []map[string]any{
+		{"type": "group", "assigneeId": "alice", "roles": []string{"producer"}},
+		{"type": "user", "assigneeId": "", "roles": []string{"producer"}},
+		{"type": "user", "assigneeId": "alice", "roles": []string{}},
+		{"type": "user", "assigneeId": "alice", "roles": []string{"editor"}},
+		{"type": "user", "assigneeId": "alice", "roles": []string{"producer", "producer"}},
+	} {
+		b.post(spacePath+"/assignments", lead, bad).wantError(t, 400, "AUTOMATE-VALIDATION")
+	}
+	var asg struct {
+		ID string `json:"id"`
+	}
+	b.post(spacePath+"/assignments", lead, map[string]any{"type": "user", "assigneeId": "alice", "roles": []string{"consumer"}}).
+		decode(t, http.StatusCreated, &asg)
+	b.post(spacePath+"/assignments", lead, map[string]any{"type": "user", "assigneeId": "alice", "roles": []string{"producer"}}).
+		wantError(t, 409, "HTTP-409")
+	// A consumer sees the space but may not add to it.
+	b.get(spacePath, alice).wantStatus(t, http.StatusOK)
+	b.post(base, alice, map[string]any{"name": "x", "spaceId": sp.ID}).wantError(t, 403, "HTTP-403")
+	b.request("PUT", spacePath+"/assignments/"+asg.ID, lead, map[string]any{"roles": []string{"producer"}}).wantStatus(t, http.StatusOK)
+	a := b.create(alice, map[string]any{"name": "in the space", "spaceId": sp.ID})
+	if a.SpaceID == nil || *a.SpaceID != sp.ID {
+		t.Fatalf("created in space %v", a.SpaceID)
+	}
+	mine := b.create(alice, map[string]any{"name": "personal"})
+	b.post(base+"/"+mine.ID+"/actions/change-space", alice, map[string]any{"spaceId": sp.ID}).wantStatus(t, http.StatusNoContent)
+	b.post(base+"/"+mine.ID+"/actions/change-space", b.creator("bob"), map[string]any{"spaceId": sp.ID}).wantError(t, 404, "HTTP-404")
+	b.post(base+"/"+mine.ID+"/actions/change-space", alice, map[string]any{"spaceId": "5f0f78b239ff4f0001234567"}).
+		wantError(t, 400, "AUTOMATE-SPACE-NOT-FOUND")
+
+	// A space holding automations cannot be deleted.
+	b.request("DELETE", spacePath, lead, nil).wantError(t, 409, "HTTP-409")
+	b.request("DELETE", base+"/"+a.ID, alice, nil).wantStatus(t, http.StatusNoContent)
+	// Back to the personal space: an empty or absent spaceId.
+	b.post(base+"/"+mine.ID+"/actions/change-space", alice, map[string]any{}).wantStatus(t, http.StatusNoContent)
+	var got automationBody
+	b.get(base+"/"+mine.ID, alice).decode(t, http.StatusOK, &got)
+	if got.SpaceID != nil && *got.SpaceID != "" {
+		t.Errorf("back in the personal space, spaceId %q", *got.SpaceID)
+	}
+	b.request("DELETE", spacePath, lead, nil).wantStatus(t, http.StatusNoContent)
+	b.get(spacePath, lead).wantError(t, 404, "HTTP-404")
+	// The member's assignment went with it.
+	b.get(spacePath+"/assignments/"+asg.ID, b.user("root", access.RoleTenantAdmin)).wantError(t, 404, "HTTP-404")
 }
 
 func TestSettings(t *testing.T) {

@@ -89,6 +89,8 @@ func setup(t testing.TB, opts ...func(*setupOpts)) *bundle {
 	srv := api.New(o.cfg, api.Deps{
 		Automations: service.NewAutomations(db, d, sched, serverClock, logger),
 		Runs:        service.NewRuns(db, d, serverClock, logger),
+		Spaces:      service.NewSpaces(db, serverClock, logger),
+		Identity:    service.NewIdentity(db, serverClock, logger),
 		Collectors:  []prometheus.Collector{metrics},
 		Verifier:    verifier,
 		Database:    db,

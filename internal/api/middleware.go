@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"automate/internal/access"
+	"automate/internal/apikey"
 	"automate/internal/apperr"
 )
 
@@ -142,6 +143,9 @@ func (s *Server) route(pattern string, t tier, h handler) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		markMatched(r)
 		p, err := s.authenticate(r)
+		if err == nil {
+			err = s.identity.Seen(r.Context(), p)
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -181,7 +185,11 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 		return access.Principal{}, apperr.E(apperr.Unauthenticated, apperr.CodeUnauthorized, "Unauthorized",
 			"an Authorization: Bearer <token> header is required")
 	}
-	p, err := s.verifier.Verify(strings.TrimSpace(tok))
+	tok = strings.TrimSpace(tok)
+	if apikey.IsSecret(tok) {
+		return s.identity.Authenticate(r.Context(), tok)
+	}
+	p, err := s.verifier.Verify(tok)
 	if err != nil {
 		return access.Principal{}, apperr.E(apperr.Unauthenticated, apperr.CodeUnauthorized, "Unauthorized", "invalid token: %v", err)
 	}

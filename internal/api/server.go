@@ -44,6 +44,8 @@ type Pinger interface {
 type Deps struct {
 	Automations *service.Automations
 	Runs        *service.Runs
+	Spaces      *service.Spaces
+	Identity    *service.Identity
 	// Collectors are registered beside the HTTP metrics (the dispatcher's).
 	Collectors []prometheus.Collector
 	Verifier   *token.Verifier
@@ -58,6 +60,9 @@ type Server struct {
 	mux         *http.ServeMux
 	automations *service.Automations
 	runs        *service.Runs
+	spaces      *service.Spaces
+	identity    *service.Identity
+	clock       clock.Clock
 	verifier    *token.Verifier
 	db          Pinger
 	logger      *slog.Logger
@@ -75,6 +80,9 @@ func New(cfg Config, d Deps) *Server {
 		mux:         http.NewServeMux(),
 		automations: d.Automations,
 		runs:        d.Runs,
+		spaces:      d.Spaces,
+		identity:    d.Identity,
+		clock:       d.Clock,
 		verifier:    d.Verifier,
 		db:          d.Database,
 		logger:      d.Logger,
@@ -120,6 +128,25 @@ func (s *Server) routes() {
 	s.route("POST "+base+"/{id}/runs/{runId}/actions/retry", tier2, s.retryRun)
 	s.route("POST "+base+"/{id}/runs/{runId}/actions/export", tier2, s.exportRun)
 	s.route("GET "+base+"/{id}/runs/{runId}/debug", tier1, s.runDebug)
+
+	// Spaces, API keys and the caller: the parts of Qlik's other APIs that
+	// automations need.
+	s.route("GET "+spacesBase, tier1, s.listSpaces)
+	s.route("POST "+spacesBase, tier2, s.createSpace)
+	s.route("GET "+spacesBase+"/{spaceId}", tier1, s.getSpace)
+	s.route("PUT "+spacesBase+"/{spaceId}", tier2, s.putSpace)
+	s.route("PATCH "+spacesBase+"/{spaceId}", tier2, s.patchSpace)
+	s.route("DELETE "+spacesBase+"/{spaceId}", tier2, s.deleteSpace)
+	s.route("GET "+spacesBase+"/{spaceId}/assignments", tier1, s.listAssignments)
+	s.route("POST "+spacesBase+"/{spaceId}/assignments", tier2, s.createAssignment)
+	s.route("GET "+spacesBase+"/{spaceId}/assignments/{assignmentId}", tier1, s.getAssignment)
+	s.route("PUT "+spacesBase+"/{spaceId}/assignments/{assignmentId}", tier2, s.putAssignment)
+	s.route("DELETE "+spacesBase+"/{spaceId}/assignments/{assignmentId}", tier2, s.deleteAssignment)
+	s.route("GET /api/v1/api-keys", tier1, s.listAPIKeys)
+	s.route("POST /api/v1/api-keys", tier2, s.createAPIKey)
+	s.route("GET /api/v1/api-keys/{id}", tier1, s.getAPIKey)
+	s.route("DELETE /api/v1/api-keys/{id}", tier2, s.deleteAPIKey)
+	s.route("GET /api/v1/users/me", tier1, s.me)
 	// The run URL: authorised by the automation's execution token.
 	s.public("GET /api/v1/automations/{id}/actions/execute", s.execute)
 	s.public("POST /api/v1/automations/{id}/actions/execute", s.execute)

@@ -99,18 +99,6 @@ func (s *Automations) interrupt(ids []string) {
 	}
 }
 
-// authorize turns a policy decision into an error: Hidden becomes NotFound
-// so that a caller cannot learn that another user's automation exists.
-func authorize(p access.Principal, a access.Action, ownerID, id string) error {
-	switch access.Can(p, a, ownerID) {
-	case access.Allow:
-		return nil
-	case access.Hidden:
-		return apperr.NotFoundf("automation %q not found", id)
-	}
-	return apperr.Forbiddenf("not allowed to %s", a)
-}
-
 func (s *Automations) now() time.Time {
 	return s.clock.Now().UTC().Truncate(time.Microsecond)
 }
@@ -126,15 +114,18 @@ func spaceNotFound(spaceID string) error {
 
 // Create stores a new automation owned by p, with its schedule.
 func (s *Automations) Create(ctx context.Context, p access.Principal, in automation.Input) (Detail, error) {
-	if err := authorize(p, access.CreateAutomation, "", ""); err != nil {
+	if err := tenantAction(p, access.CreateAutomation); err != nil {
 		return Detail{}, err
-	}
-	if in.SpaceID != nil && *in.SpaceID != "" {
-		// Shared spaces do not exist yet: no space id can name one.
-		return Detail{}, spaceNotFound(*in.SpaceID)
 	}
 	var created Detail
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		spaceID := ""
+		if in.SpaceID != nil && *in.SpaceID != "" {
+			spaceID = *in.SpaceID
+			if err := authorizeAddToSpace(ctx, tx, p, spaceID); err != nil {
+				return err
+			}
+		}
 		settings, err := tx.LockSettings(ctx, p.TenantID)
 		if err != nil {
 			return err
@@ -144,7 +135,7 @@ func (s *Automations) Create(ctx context.Context, p access.Principal, in automat
 		if err != nil {
 			return err
 		}
-		a.ID, a.TenantID, a.OwnerID, a.CreatedAt, a.UpdatedAt = newID(), p.TenantID, p.UserID, now, now
+		a.ID, a.TenantID, a.OwnerID, a.SpaceID, a.CreatedAt, a.UpdatedAt = newID(), p.TenantID, p.UserID, spaceID, now, now
 		if err := tx.InsertAutomation(ctx, a); err != nil {
 			return err
 		}
@@ -166,7 +157,7 @@ func (s *Automations) Get(ctx context.Context, p access.Principal, id string) (D
 	if err != nil {
 		return Detail{}, err
 	}
-	if err := authorize(p, access.ReadAutomation, a.OwnerID, id); err != nil {
+	if err := authorizeAutomation(ctx, s.store, p, access.ReadAutomation, a); err != nil {
 		return Detail{}, err
 	}
 	sched, err := s.store.GetSchedule(ctx, a.ID)
@@ -183,7 +174,7 @@ func (s *Automations) modify(ctx context.Context, p access.Principal, id string,
 		if err != nil {
 			return err
 		}
-		if err := authorize(p, action, a.OwnerID, id); err != nil {
+		if err := authorizeAutomation(ctx, tx, p, action, a); err != nil {
 			return err
 		}
 		if err := fn(tx, a); err != nil {
@@ -345,21 +336,28 @@ func (s *Automations) ChangeOwner(ctx context.Context, p access.Principal, id, u
 	return err
 }
 
-// ChangeSpace moves an automation to a shared space.
+// ChangeSpace moves an automation to a shared space, or back to its
+// owner's personal space when spaceID is empty. The caller must be allowed
+// to move it and to add content to the target space.
 func (s *Automations) ChangeSpace(ctx context.Context, p access.Principal, id, spaceID string) error {
-	if spaceID == "" {
-		return apperr.Validation("spaceId is required")
-	}
 	_, err := s.modify(ctx, p, id, access.ChangeSpace, func(tx store.Tx, a *automation.Automation) error {
-		// Shared spaces do not exist yet: no space id can name one.
-		return spaceNotFound(spaceID)
+		if spaceID == a.SpaceID {
+			return nil
+		}
+		if spaceID != "" {
+			if err := authorizeAddToSpace(ctx, tx, p, spaceID); err != nil {
+				return err
+			}
+		}
+		a.SpaceID, a.UpdatedAt = spaceID, s.now()
+		return tx.UpdateAutomation(ctx, a)
 	})
 	return err
 }
 
 // GetSettings reads the tenant's settings; every user of the tenant may.
 func (s *Automations) GetSettings(ctx context.Context, p access.Principal) (automation.Settings, error) {
-	if err := authorize(p, access.ReadSettings, "", ""); err != nil {
+	if err := tenantAction(p, access.ReadSettings); err != nil {
 		return automation.Settings{}, err
 	}
 	return s.store.GetSettings(ctx, p.TenantID)
@@ -368,7 +366,7 @@ func (s *Automations) GetSettings(ctx context.Context, p access.Principal) (auto
 // UpdateSettings changes the tenant's settings. Lowering the cap below what
 // an automation already uses is a conflict and changes nothing.
 func (s *Automations) UpdateSettings(ctx context.Context, p access.Principal, next automation.Settings) (automation.Settings, error) {
-	if err := authorize(p, access.UpdateSettings, "", ""); err != nil {
+	if err := tenantAction(p, access.UpdateSettings); err != nil {
 		return automation.Settings{}, err
 	}
 	if err := automation.ValidateSettings(next); err != nil {

@@ -196,17 +196,25 @@ func finishPage[T any](items []T, ks keyset, pos func(T) automation.Position) (o
 	return items, next, prev
 }
 
-// List returns one page of the automations p may see: its own, or with
-// ListAll (admins only) every automation of the tenant.
+// List returns one page of the automations p may see: its own and those
+// of the shared spaces it owns or is a member of (each as far as its
+// token's scopes allow reading them), or with ListAll (admins only) every
+// automation of the tenant.
 func (s *Automations) List(ctx context.Context, p access.Principal, lp ListParams) (Page, error) {
-	q := store.ListQuery{TenantID: p.TenantID, OwnerID: p.UserID}
+	q := store.ListQuery{TenantID: p.TenantID}
 	if lp.ListAll {
-		if err := authorize(p, access.ListAllAutomations, "", ""); err != nil {
-			return Page{}, apperr.Forbiddenf("listAll is for TenantAdmin and AnalyticsAdmin only")
+		if err := tenantAction(p, access.ListAllAutomations); err != nil {
+			if access.Can(p, access.ListAllAutomations, access.Target{}) == access.Deny {
+				return Page{}, apperr.Forbiddenf("listAll is for TenantAdmin and AnalyticsAdmin only")
+			}
+			return Page{}, err
 		}
-		q.OwnerID = ""
-	} else if err := authorize(p, access.ListOwnAutomations, "", ""); err != nil {
-		return Page{}, err
+	} else {
+		if err := tenantAction(p, access.ListAutomations); err != nil {
+			return Page{}, err
+		}
+		v := access.Visible(p)
+		q.Visible = &store.Visibility{UserID: p.UserID, OwnPersonal: v.OwnPersonal, OwnShared: v.OwnShared, Member: v.Member}
 	}
 	ks, err := parseKeyset(lp, automation.SortFields, DefaultListLimit)
 	if err != nil {

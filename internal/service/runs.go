@@ -99,7 +99,7 @@ func (s *Runs) Create(ctx context.Context, p access.Principal, automationID stri
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := authorize(p, access.RunAutomation, a.OwnerID, a.ID); err != nil {
+		if err := authorizeAutomation(ctx, tx, p, access.RunAutomation, a); err != nil {
 			return nil, nil, err
 		}
 		return s.newRun(a, p.UserID, run.ContextAPIAsync, run.TriggerManual, inputs), a, nil
@@ -124,7 +124,7 @@ func (s *Runs) automation(ctx context.Context, p access.Principal, id string, a 
 	if err != nil {
 		return nil, err
 	}
-	if err := authorize(p, a, auto.OwnerID, id); err != nil {
+	if err := authorizeAutomation(ctx, s.store, p, a, auto); err != nil {
 		return nil, err
 	}
 	return auto, nil
@@ -180,7 +180,7 @@ func (s *Runs) Stop(ctx context.Context, p access.Principal, automationID, runID
 		if err != nil {
 			return err
 		}
-		if err := authorize(p, access.ManageAutomationRun, a.OwnerID, a.ID); err != nil {
+		if err := authorizeAutomation(ctx, tx, p, access.ManageAutomationRun, a); err != nil {
 			return err
 		}
 		if r, err = tx.GetRun(ctx, p.TenantID, automationID, runID); err != nil {
@@ -203,10 +203,10 @@ func (s *Runs) Retry(ctx context.Context, p access.Principal, automationID, runI
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := authorize(p, access.ManageAutomationRun, a.OwnerID, a.ID); err != nil {
+		if err := authorizeAutomation(ctx, tx, p, access.ManageAutomationRun, a); err != nil {
 			return nil, nil, err
 		}
-		if err := authorize(p, access.RunAutomation, a.OwnerID, a.ID); err != nil {
+		if err := authorizeAutomation(ctx, tx, p, access.RunAutomation, a); err != nil {
 			return nil, nil, err
 		}
 		old, err := tx.GetRun(ctx, p.TenantID, automationID, runID)

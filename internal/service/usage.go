@@ -39,8 +39,11 @@ const usageHorizon = 3660 * 24 * time.Hour
 // breakdownBy=automation, per day and automation. It reads the daily
 // aggregates, never the runs.
 func (s *Runs) Usage(ctx context.Context, p access.Principal, filter, breakdownBy string) ([]UsageItem, error) {
-	if err := authorize(p, access.ReadUsage, "", ""); err != nil {
-		return nil, apperr.Forbiddenf("usage metrics are for TenantAdmin and AnalyticsAdmin only")
+	if err := tenantAction(p, access.ReadUsage); err != nil {
+		if access.Can(p, access.ReadUsage, access.Target{}) == access.Deny {
+			return nil, apperr.Forbiddenf("usage metrics are for TenantAdmin and AnalyticsAdmin only")
+		}
+		return nil, err
 	}
 	if breakdownBy != "" && breakdownBy != "automation" {
 		return nil, apperr.InvalidParameter(`breakdownBy must be "automation" or absent`)

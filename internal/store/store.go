@@ -8,10 +8,12 @@ import (
 	"errors"
 	"time"
 
+	"automate/internal/apikey"
 	"automate/internal/automation"
 	"automate/internal/run"
 	"automate/internal/schedule"
 	"automate/internal/scim"
+	"automate/internal/space"
 )
 
 // Store is a database of automations and settings. Reads go to a pool of
@@ -71,6 +73,25 @@ type Reader interface {
 	GetSchedule(ctx context.Context, automationID string) (*schedule.Schedule, error)
 	// NextScheduleDue is the earliest time a schedule is due (zero: none).
 	NextScheduleDue(ctx context.Context) (time.Time, error)
+
+	GetSpace(ctx context.Context, tenantID, id string) (*space.Space, error)
+	ListSpaces(ctx context.Context, q SpaceListQuery) ([]*space.Space, error)
+	// SpaceRoles are a user's roles in a space (none: not a member).
+	SpaceRoles(ctx context.Context, tenantID, spaceID, userID string) ([]string, error)
+	GetAssignment(ctx context.Context, tenantID, spaceID, id string) (*space.Assignment, error)
+	// ListAssignments returns up to limit of a space's assignments after
+	// the given id, in id order.
+	ListAssignments(ctx context.Context, tenantID, spaceID, afterID string, limit int) ([]*space.Assignment, error)
+	// CountSpaceAutomations counts the automations in a space.
+	CountSpaceAutomations(ctx context.Context, tenantID, spaceID string) (int, error)
+	// GetUser reads a user seen before; NotFound otherwise.
+	GetUser(ctx context.Context, tenantID, id string) (*User, error)
+	GetAPIKey(ctx context.Context, tenantID, id string) (*apikey.Key, error)
+	// APIKeyByHash finds a key of any tenant by its secret's hash.
+	APIKeyByHash(ctx context.Context, hash string) (*apikey.Key, error)
+	// ListAPIKeys returns up to limit keys of the tenant (of one user when
+	// userID is set) after the given id, in id order.
+	ListAPIKeys(ctx context.Context, tenantID, userID, afterID string, limit int) ([]*apikey.Key, error)
 }
 
 // Tx is a write transaction. Its reads see its own writes.
@@ -139,9 +160,30 @@ type Tx interface {
 	// startedAt as its last start unless zero); false when it was no longer
 	// due at from, because another scheduler fired it or it was changed.
 	AdvanceSchedule(ctx context.Context, id string, from, next, startedAt time.Time) (bool, error)
+	InsertSpace(ctx context.Context, s *space.Space) error
+	UpdateSpace(ctx context.Context, s *space.Space) error
+	DeleteSpace(ctx context.Context, tenantID, id string) error
+	InsertAssignment(ctx context.Context, a *space.Assignment) error
+	UpdateAssignment(ctx context.Context, a *space.Assignment) error
+	DeleteAssignment(ctx context.Context, tenantID, spaceID, id string) error
+	// SeeUser records a user as seen now, with its name and roles.
+	SeeUser(ctx context.Context, u *User) error
+	InsertAPIKey(ctx context.Context, k *apikey.Key, hash string) error
+	// RevokeAPIKey marks a key revoked; false when it was already.
+	RevokeAPIKey(ctx context.Context, tenantID, id string, now time.Time) (bool, error)
 	// MaxConcurrentRunsInUse is the highest maxConcurrentRuns of any of the
 	// tenant's automations, or 0 when it has none.
 	MaxConcurrentRunsInUse(ctx context.Context, tenantID string) (int, error)
+}
+
+// User is a user the server has seen: its id is a token's sub.
+type User struct {
+	TenantID   string
+	ID         string
+	Name       string
+	Roles      []string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
 }
 
 // ErrLeaseLost is returned for a write by a worker that no longer holds
@@ -178,6 +220,30 @@ type DueSchedule struct {
 	SpaceID           string
 	MaxConcurrentRuns int
 	Counts            RunCounts
+}
+
+// Visibility is which automations a user sees in lists: its own in its
+// personal space, its own in shared spaces, and those of the shared spaces
+// it owns or is a member of, each when the flag is set.
+type Visibility struct {
+	UserID      string
+	OwnPersonal bool
+	OwnShared   bool
+	Member      bool
+}
+
+// SpaceListQuery selects a page of spaces by keyset.
+type SpaceListQuery struct {
+	TenantID string
+	// MemberID restricts the list to the spaces this user owns or is a
+	// member of; empty: every space of the tenant.
+	MemberID string
+	Filter   scim.Expr
+	Sort     string
+	Desc     bool
+	After    *automation.Position
+	Backward bool
+	Limit    int
 }
 
 // AutomationRef names an automation.
@@ -262,6 +328,9 @@ type ListQuery struct {
 	TenantID string
 	// OwnerID restricts the list to one owner when not empty.
 	OwnerID string
+	// Visible restricts the list to what one user may see; nil: every
+	// automation of the tenant.
+	Visible *Visibility
 	Filter  scim.Expr
 	Sort    automation.SortField
 	Desc    bool

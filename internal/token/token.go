@@ -21,10 +21,12 @@ const DefaultTenant = "default"
 
 // Claims are the claims automate reads.
 type Claims struct {
-	Name     string   `json:"name,omitempty"`
-	Roles    []string `json:"roles,omitempty"`
-	Scope    string   `json:"scope,omitempty"`
-	TenantID string   `json:"tenantId,omitempty"`
+	Name  string   `json:"name,omitempty"`
+	Roles []string `json:"roles,omitempty"`
+	// Scope is nil when the token has no scope claim (nothing narrows
+	// it); a present claim, even empty, limits the token to its scopes.
+	Scope    *string `json:"scope,omitempty"`
+	TenantID string  `json:"tenantId,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -118,7 +120,10 @@ func (v *Verifier) verify(raw string) (access.Principal, time.Time, error) {
 	if c.Subject == "" {
 		return access.Principal{}, time.Time{}, errors.New("token has no sub claim")
 	}
-	p := access.Principal{TenantID: c.TenantID, UserID: c.Subject, Name: c.Name, Roles: c.Roles, Scopes: strings.Fields(c.Scope)}
+	p := access.Principal{TenantID: c.TenantID, UserID: c.Subject, Name: c.Name, Roles: c.Roles}
+	if c.Scope != nil {
+		p.Scoped, p.Scopes = true, strings.Fields(*c.Scope)
+	}
 	if p.TenantID == "" {
 		p.TenantID = DefaultTenant
 	}
@@ -128,12 +133,16 @@ func (v *Verifier) verify(raw string) (access.Principal, time.Time, error) {
 // MintHS256 signs a token for p with secret, valid for ttl from now.
 func MintHS256(secret []byte, p access.Principal, now time.Time, ttl time.Duration) (string, error) {
 	c := Claims{
-		Name: p.Name, Roles: p.Roles, Scope: strings.Join(p.Scopes, " "), TenantID: p.TenantID,
+		Name: p.Name, Roles: p.Roles, TenantID: p.TenantID,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   p.UserID,
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 		},
+	}
+	if p.Scoped || len(p.Scopes) > 0 {
+		scope := strings.Join(p.Scopes, " ")
+		c.Scope = &scope
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(secret)
 }

@@ -133,6 +133,22 @@ func ListAutomations(d Dialect, q store.ListQuery) (string, []any, error) {
 	if q.OwnerID != "" {
 		where += " AND owner_id = " + b.arg(q.OwnerID)
 	}
+	if v := q.Visible; v != nil {
+		var or []string
+		if v.OwnPersonal {
+			or = append(or, "(owner_id = "+b.arg(v.UserID)+" AND space_id = '')")
+		}
+		if v.OwnShared {
+			or = append(or, "(owner_id = "+b.arg(v.UserID)+" AND space_id <> '')")
+		}
+		if v.Member {
+			or = append(or, "space_id IN "+memberSpaces(b, q.TenantID, v.UserID))
+		}
+		if len(or) == 0 {
+			or = append(or, "1 = 0")
+		}
+		where += " AND (" + strings.Join(or, " OR ") + ")"
+	}
 	return b.list(where, page{q.Filter, string(q.Sort), q.Desc, q.After, q.Backward, q.Limit})
 }
 
