@@ -74,13 +74,14 @@ func TestOfficialClient(t *testing.T) {
 		}
 		return s
 	}
-	cmd := exec.Command(node, "--test", "--test-reporter=spec", "automations.test.mjs")
+	cmd := exec.Command(node, "--test", "--test-reporter=spec", "automations.test.mjs", "spaces.test.mjs")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"AUTOMATE_URL="+ts.URL,
 		"AUTOMATE_TOKEN_ALICE="+mint("alice", access.RoleAutomationCreator),
 		"AUTOMATE_TOKEN_BOB="+mint("bob", access.RoleAutomationCreator),
 		"AUTOMATE_TOKEN_ADMIN="+mint("root", access.RoleTenantAdmin),
+		"AUTOMATE_TOKEN_LEAD="+mint("lead", access.RoleSharedSpaceCreator, access.RoleAutomationCreator),
 	)
 	out, err := cmd.CombinedOutput()
 	t.Logf("node --test:\n%s", out)

@@ -357,3 +357,45 @@ func TestRunCommand(t *testing.T) {
 		t.Error("bad --input accepted")
 	}
 }
+
+// TestAPIKeyBootstrap makes a first admin's API key with the CLI and uses
+// it against a server on the same data, with no JWT issued to anyone.
+func TestAPIKeyBootstrap(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	noEnv := func(string) string { return "" }
+	if err := Main(ctx, []string{"apikey", "create", "--data", dir, "--user", "boss"}, noEnv, &out, &errb); err != nil {
+		t.Fatalf("apikey create: %v (%s)", err, errb.String())
+	}
+	plain := strings.TrimSpace(out.String())
+	out.Reset()
+	if err := Main(ctx, []string{"apikey", "create", "--data", dir, "--user", "boss", "--roles", "TenantAdmin,AutomationCreator",
+		"--expiry", "P30D"}, noEnv, &out, &errb); err != nil {
+		t.Fatalf("apikey create: %v (%s)", err, errb.String())
+	}
+	admin := strings.TrimSpace(out.String())
+	for _, bad := range [][]string{{"apikey"}, {"apikey", "create", "--data", dir}, {"apikey", "create", "--data", dir, "--user", "x", "--expiry", "soon"}} {
+		if err := Main(ctx, bad, noEnv, &out, &errb); err == nil {
+			t.Errorf("%v succeeded", bad)
+		}
+	}
+	srv := startServer(t, dir)
+	url := "http://" + srv.addr
+	client := &http.Client{Timeout: 10 * time.Second}
+	if status, body, err := call(client, "PUT", url+"/api/workflows/automations/settings", admin,
+		map[string]any{"maxConcurrentRunsPerAutomation": 5}); err != nil || status != http.StatusOK {
+		t.Fatalf("PUT settings with the admin key: %d %s %v", status, body, err)
+	}
+	status, body, err := call(client, "GET", url+"/api/v1/users/me", admin, nil)
+	if err != nil || status != http.StatusOK || !strings.Contains(string(body), `"id":"boss"`) {
+		t.Fatalf("users/me with the key: %d %s %v", status, body, err)
+	}
+	// The user now has the admin roles, but the first key was made with
+	// none and keeps none.
+	if status, body, _ := call(client, "PUT", url+"/api/workflows/automations/settings", plain,
+		map[string]any{"maxConcurrentRunsPerAutomation": 5}); status != http.StatusForbidden {
+		t.Errorf("PUT settings with the role-less key: %d %s", status, body)
+	}
+}

@@ -107,3 +107,43 @@ func FuzzUsageFilter(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSpacesAPI sends arbitrary bodies to the spaces, assignments and
+// API-keys endpoints, and arbitrary spaces-list parameters: every answer
+// is a success or a 4xx in the envelope, never a 5xx.
+func FuzzSpacesAPI(f *testing.F) {
+	b := setup(f, func(o *setupOpts) { o.cfg.MaxBodyBytes = 1 << 16 })
+	lead := b.user("lead", "SharedSpaceCreator")
+	var sp struct{ ID string }
+	b.post("/api/v1/spaces", lead, map[string]any{"name": "fuzz", "type": "shared"}).decode(f, 201, &sp)
+	f.Add(0, []byte(`{"name":"x","type":"shared"}`), `name co "x"`, "-name", "5", "")
+	f.Add(1, []byte(`[{"op":"replace","path":"/name","value":"y"}]`), `type eq "shared"`, "+createdAt", "100", "eyJzIjoibmFtZSJ9")
+	f.Add(2, []byte(`{"type":"user","assigneeId":"a","roles":["producer"]}`), "", "type", "", "")
+	f.Add(3, []byte(`{"description":"k","expiry":"P1DT2H"}`), "", "", "", "")
+	f.Fuzz(func(t *testing.T, which int, body []byte, filter, sort, limit, cursor string) {
+		bb := b.with(t)
+		var r response
+		switch uint(which) % 5 {
+		case 0:
+			r = bb.request("POST", "/api/v1/spaces", lead, body)
+		case 1:
+			r = bb.request("PATCH", "/api/v1/spaces/"+sp.ID, lead, body)
+		case 2:
+			r = bb.request("POST", "/api/v1/spaces/"+sp.ID+"/assignments", lead, body)
+		case 3:
+			r = bb.request("POST", "/api/v1/api-keys", lead, body)
+		case 4:
+			v := url.Values{"filter": {filter}, "sort": {sort}, "limit": {limit}, "next": {cursor}, "name": {filter}}
+			r = bb.get("/api/v1/spaces?"+v.Encode(), lead)
+		}
+		if r.status >= 500 || (r.status >= 400 && !json.Valid(r.body)) {
+			t.Fatalf("status %d for %d %q: %s", r.status, which, body, r.body)
+		}
+		if r.status >= 400 {
+			var env errorEnvelope
+			if err := json.Unmarshal(r.body, &env); err != nil || len(env.Errors) != 1 || env.TraceID == "" {
+				t.Fatalf("%d without the envelope: %s", r.status, r.body)
+			}
+		}
+	})
+}

@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RenewListedLeases", testRenewListedLeases},
 		{"Schedules", testSchedules},
 		{"ConcurrentScheduleFires", testConcurrentScheduleFires},
+		{"Spaces", testSpaces},
+		{"APIKeys", testAPIKeys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
