@@ -332,3 +332,36 @@ func TestSettings(t *testing.T) {
 		t.Errorf("other tenant sees %d", s.Max)
 	}
 }
+
+// TestCopyInSpace: a copy stays in the space when its maker may add there,
+// and lands in the maker's personal space otherwise.
+func TestCopyInSpace(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	lead := b.user("lead", access.RoleSharedSpaceCreator, access.RoleAutomationCreator)
+	alice := b.creator("alice")
+	var sp struct{ ID string }
+	b.post("/api/v1/spaces", lead, map[string]any{"name": "team", "type": "shared"}).decode(t, http.StatusCreated, &sp)
+	var asg struct{ ID string }
+	b.post("/api/v1/spaces/"+sp.ID+"/assignments", lead, map[string]any{"type": "user", "assigneeId": "alice",
+		"roles": []string{"producer"}}).decode(t, http.StatusCreated, &asg)
+	a := b.create(alice, map[string]any{"name": "shared one", "spaceId": sp.ID})
+	copyTo := func() string {
+		var c struct{ ID string }
+		b.post(base+"/"+a.ID+"/actions/copy", alice, map[string]any{"name": "copy"}).decode(t, http.StatusCreated, &c)
+		var got automationBody
+		b.get(base+"/"+c.ID, alice).decode(t, http.StatusOK, &got)
+		if got.SpaceID == nil {
+			return ""
+		}
+		return *got.SpaceID
+	}
+	if s := copyTo(); s != sp.ID {
+		t.Errorf("a producer's copy is in space %q, want %q", s, sp.ID)
+	}
+	// Alice leaves the space; she still owns the automation and may copy it.
+	b.request("DELETE", "/api/v1/spaces/"+sp.ID+"/assignments/"+asg.ID, lead, nil).wantStatus(t, http.StatusNoContent)
+	if s := copyTo(); s != "" {
+		t.Errorf("a non-member's copy is in space %q, want her personal space", s)
+	}
+}

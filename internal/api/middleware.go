@@ -144,7 +144,10 @@ func (s *Server) route(pattern string, t tier, h handler) {
 		markMatched(r)
 		p, err := s.authenticate(r)
 		if err == nil {
-			err = s.identity.Seen(r.Context(), p)
+			// Recording the user is bookkeeping: it never fails a request.
+			if err := s.identity.Seen(r.Context(), p); err != nil {
+				s.logger.WarnContext(r.Context(), "record user", "traceId", traceIDFrom(r.Context()), "err", err)
+			}
 		}
 		if err != nil {
 			s.writeError(w, r, err)

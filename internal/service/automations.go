@@ -256,9 +256,20 @@ func (s *Automations) Copy(ctx context.Context, p access.Principal, id, name str
 		if sched, err = tx.GetSchedule(ctx, src.ID); err != nil {
 			return err
 		}
+		// The copy stays in the source's shared space when p may add to
+		// it, and lands in p's personal space otherwise.
+		spaceID := src.SpaceID
+		if spaceID != "" {
+			if err := authorizeAddToSpace(ctx, tx, p, spaceID); err != nil {
+				if !apperr.IsKind(err, apperr.Invalid) && !apperr.IsKind(err, apperr.Forbidden) {
+					return err
+				}
+				spaceID = ""
+			}
+		}
 		c := &automation.Automation{
 			ID: newID(), TenantID: src.TenantID, Name: name, Description: src.Description,
-			State: automation.StateAvailable, OwnerID: p.UserID, SpaceID: src.SpaceID, RunMode: src.RunMode,
+			State: automation.StateAvailable, OwnerID: p.UserID, SpaceID: spaceID, RunMode: src.RunMode,
 			Workspace: src.Workspace, SnippetIDs: src.SnippetIDs, EndpointIDs: src.EndpointIDs, ConnectorIDs: src.ConnectorIDs,
 			ExecutionToken: automation.NewExecutionToken(), MaxConcurrentRuns: src.MaxConcurrentRuns,
 			CreatedAt: now, UpdatedAt: now,
