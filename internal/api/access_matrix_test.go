@@ -247,6 +247,9 @@ func matrixRows() []matrixRow {
 	add("patch space", func(m *matrixEnv, bearer string) response {
 		return m.b.request("PATCH", spaces+"/"+m.space(), bearer, []map[string]any{{"op": "replace", "path": "/description", "value": "d"}})
 	}, "200: ta sown fac ta:ud; 403: con ctr dcn opr pro ta:aa", 404)
+	add("put space", func(m *matrixEnv, bearer string) response {
+		return m.b.request("PUT", spaces+"/"+m.space(), bearer, map[string]any{"description": "d"})
+	}, "200: ta sown fac ta:ud; 403: con ctr dcn opr pro ta:aa", 404)
 	add("delete space", func(m *matrixEnv, bearer string) response {
 		return m.b.request("DELETE", spaces+"/"+m.space(), bearer, nil)
 	}, "204: ta sown ta:ud; 403: MEMBERS ta:aa", 404)
