@@ -18,6 +18,8 @@ import (
 	"automate/internal/clock"
 	"automate/internal/dispatch"
 	"automate/internal/service"
+	"automate/internal/store"
+	"automate/internal/store/postgres/pgtest"
 	"automate/internal/store/sqlite"
 	"automate/internal/token"
 )
@@ -39,11 +41,17 @@ func TestOfficialClient(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	db, err := sqlite.OpenMigrated(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	var db store.Store
+	if os.Getenv("AUTOMATE_TEST_DB") == "postgres" {
+		db = pgtest.Open(t) // scripts/test runs this test on both databases
+	} else {
+		sdb, err := sqlite.OpenMigrated(ctx, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sdb.Close()
+		db = sdb
 	}
-	defer db.Close()
 	secret := []byte("e2e-secret")
 	clk := clock.Real{}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))

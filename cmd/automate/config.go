@@ -14,25 +14,27 @@ import (
 // config is every setting of the server. Each flag --some-name can also be
 // set as AUTOMATE_SOME_NAME; a flag on the command line wins.
 type config struct {
-	Addr          string
-	Data          string
-	DatabaseURL   string
-	JWTSecret     string
-	JWTPublicKey  string
-	PublicURL     string
-	MaxBodyBytes  int64
-	RateTier1     int
-	RateTier2     int
-	LogLevel      string
-	ShutdownGrace time.Duration
-	Workers       int
-	RunLease      time.Duration
-	RunQueueCap   int
-	ParkAfter     time.Duration
-	KeepRuns      int
-	KeepJournalMB int64
-	CatchUp       string
-	CatchUpLimit  int
+	Addr        string
+	Data        string
+	DatabaseURL string
+	// DatabaseMaxConns sizes the PostgreSQL connection pool.
+	DatabaseMaxConns int
+	JWTSecret        string
+	JWTPublicKey     string
+	PublicURL        string
+	MaxBodyBytes     int64
+	RateTier1        int
+	RateTier2        int
+	LogLevel         string
+	ShutdownGrace    time.Duration
+	Workers          int
+	RunLease         time.Duration
+	RunQueueCap      int
+	ParkAfter        time.Duration
+	KeepRuns         int
+	KeepJournalMB    int64
+	CatchUp          string
+	CatchUpLimit     int
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
@@ -44,7 +46,8 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 // storageFlags are the flags every command that opens the database shares.
 func storageFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.Data, "data", "./data", "directory of the embedded SQLite database")
-	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL (reserved: PostgreSQL support comes later)")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://user@host:5432/db); empty: the embedded SQLite database in --data")
+	fs.IntVar(&c.DatabaseMaxConns, "database-max-conns", 20, "PostgreSQL connection pool size")
 }
 
 func jwtFlags(fs *flag.FlagSet, c *config) {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,8 @@ import (
 	"automate/internal/dispatch"
 	"automate/internal/engine"
 	"automate/internal/service"
+	"automate/internal/store"
+	"automate/internal/store/postgres"
 	"automate/internal/store/sqlite"
 	"automate/internal/token"
 )
@@ -39,9 +42,14 @@ func version() string {
 }
 
 // openStore opens and migrates the configured database.
-func openStore(ctx context.Context, c config) (*sqlite.DB, error) {
+// openStore opens and migrates the database: PostgreSQL when a
+// --database-url is given, the embedded SQLite file otherwise.
+func openStore(ctx context.Context, c config) (store.Store, error) {
 	if c.DatabaseURL != "" {
-		return nil, errors.New("--database-url: PostgreSQL is not supported yet; leave it empty to use the embedded SQLite database")
+		if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+			return nil, errors.New("--database-url: only postgres:// URLs are supported")
+		}
+		return postgres.OpenMigrated(ctx, c.DatabaseURL, c.DatabaseMaxConns)
 	}
 	return sqlite.OpenMigrated(ctx, c.Data)
 }

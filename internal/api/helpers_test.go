@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,8 @@ import (
 	"automate/internal/clock"
 	"automate/internal/dispatch"
 	"automate/internal/service"
+	"automate/internal/store"
+	"automate/internal/store/postgres/pgtest"
 	"automate/internal/store/sqlite"
 	"automate/internal/token"
 )
@@ -35,7 +38,7 @@ type bundle struct {
 	t         testing.TB
 	url       string
 	clock     *clock.Fake
-	db        *sqlite.DB
+	db        store.Store
 	http      *http.Client
 	dispatch  *dispatch.Dispatcher
 	scheduler *dispatch.Scheduler
@@ -60,18 +63,18 @@ func setup(t testing.TB, opts ...func(*setupOpts)) *bundle {
 		f(&o)
 	}
 	ctx := context.Background()
-	db, err := sqlite.OpenMigrated(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openStore(t)
 	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	var serverClock clock.Clock = clk
 	if o.realClock {
 		clk.Set(time.Now())
 		serverClock = clock.Real{}
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logOut io.Writer = io.Discard
+	if os.Getenv("AUTOMATE_TEST_LOG") != "" {
+		logOut = os.Stderr // the server log of a failing test
+	}
+	logger := slog.New(slog.NewTextHandler(logOut, nil))
 	verifier, err := token.NewVerifier(testSecret, nil, serverClock)
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +103,22 @@ func setup(t testing.TB, opts ...func(*setupOpts)) *bundle {
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &bundle{t: t, url: ts.URL, clock: clk, db: db, http: ts.Client(), dispatch: d, scheduler: sched}
+}
+
+// openStore opens the database the tests run on: a fresh SQLite file, or
+// with AUTOMATE_TEST_DB=postgres a fresh schema of the PostgreSQL database
+// (scripts/test runs this package both ways).
+func openStore(t testing.TB) store.Store {
+	t.Helper()
+	if os.Getenv("AUTOMATE_TEST_DB") == "postgres" {
+		return pgtest.Open(t)
+	}
+	db, err := sqlite.OpenMigrated(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // principal options for tokens.

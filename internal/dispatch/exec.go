@@ -215,7 +215,9 @@ func (w *runWriter) Checkpoint(_ context.Context, s *engine.State) error {
 		if !s.WakeAt.IsZero() {
 			// The stop came as the run parked, so no worker holds it: end it
 			// here. The engine returns parked, and nothing else is written.
-			w.d.setStatus(context.Background(), w.run, run.StatusMustStop, run.StatusStopped, nil)
+			parked := *w.run
+			parked.LeaseOwner = ""
+			w.d.setStatus(context.Background(), &parked, run.StatusMustStop, run.StatusStopped, nil)
 		}
 	}
 	return nil

@@ -129,7 +129,9 @@ type Tx interface {
 	// still holds.
 	RenewLeases(ctx context.Context, owner string, runIDs []string, until, now time.Time) (map[string]string, error)
 	// SetRunStatus moves a run that no worker is executing from status
-	// from to status to; false when it was not in from (any more).
+	// from to status to; false when it was not in from, or no longer has
+	// r's attempt and lease owner (it was claimed, parked or taken over
+	// since r was read: the caller decides again on what it is now).
 	SetRunStatus(ctx context.Context, r *run.Run, from string, to Transition) (bool, error)
 	// EndRun records how a run ended if the worker still holds it, adds
 	// its usage, and updates the automation's lastRunStatus when it is the

@@ -26,7 +26,16 @@ type Dialect struct {
 	// to update, so that concurrent transactions take different rows
 	// (PostgreSQL: ` FOR UPDATE SKIP LOCKED`; SQLite's one writer needs none).
 	SkipLocked string
+	// ForUpdate is appended to a SELECT of a row the transaction must hold
+	// until it commits (PostgreSQL: ` FOR UPDATE`).
+	ForUpdate string
+	// RowLocks says that concurrent write transactions exist and rows must
+	// be locked before what depends on them is counted (PostgreSQL).
+	RowLocks bool
 }
+
+// Postgres is PostgreSQL's dialect.
+var Postgres = Dialect{Collate: ` COLLATE "C"`, SkipLocked: ` FOR UPDATE SKIP LOCKED`, ForUpdate: ` FOR UPDATE`, RowLocks: true}
 
 // AutomationColumns lists the automations columns in scan order.
 const AutomationColumns = `id, tenant_id, name, description, state, owner_id, space_id, run_mode, workspace,

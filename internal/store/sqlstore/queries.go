@@ -99,6 +99,20 @@ func (q Queries) GetAutomation(ctx context.Context, tenantID, id string) (*autom
 	return a, nil
 }
 
+// LockAutomation reads an automation and, where the database has row
+// locks, holds it until the transaction ends.
+func (q Queries) LockAutomation(ctx context.Context, tenantID, id string) (*automation.Automation, error) {
+	row := q.DB.QueryRowContext(ctx, "SELECT "+AutomationColumns+" FROM automations WHERE id = $1 AND tenant_id = $2"+q.Dialect.ForUpdate, id, tenantID)
+	a, err := scanAutomation(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.NotFoundf("automation %q not found", id)
+	}
+	if err != nil {
+		return nil, apperr.Internalf(err, "lock automation")
+	}
+	return a, nil
+}
+
 // ListAutomations reads one keyset page.
 func (q Queries) ListAutomations(ctx context.Context, lq store.ListQuery) ([]*automation.Automation, error) {
 	query, args, err := ListAutomations(q.Dialect, lq)

@@ -88,7 +88,7 @@ func (q Queries) InsertRun(ctx context.Context, r *run.Run) error {
 	}
 	_, err := q.DB.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
-		r.ID, r.TenantID, r.AutomationID, r.Status, r.Context, r.Title, r.OwnerID, r.SpaceID, r.ExecutedByID, r.TestRun,
+		r.ID, r.TenantID, r.AutomationID, r.Status, r.Context, r.Title, r.OwnerID, r.SpaceID, r.ExecutedByID, boolInt(r.TestRun),
 		rawOr(r.Inputs, "null"), rawOr(r.Output, "[]"), rawOr(r.Errors, "[]"), rawOr(r.Metrics, "{}"),
 		toMicros(r.ScheduledStartTime), toMicros(r.StartTime), toMicros(r.StopTime), toMicros(r.CreatedAt), toMicros(r.UpdatedAt),
 		trigger, r.LeaseOwner, toMicros(r.LeaseExpiresAt), r.Attempt, toMicros(r.WakeAt), r.JournalSeq, r.ScheduleID)
@@ -371,12 +371,12 @@ func (q Queries) SetRunStatus(ctx context.Context, r *run.Run, from string, to s
 	}
 	errs := rawOr(to.Errors, "")
 	res, err := q.DB.ExecContext(ctx, `UPDATE runs SET status = $1, updated_at = $2,
-		stop_time = CASE WHEN $3 > 0 THEN $3 ELSE stop_time END,
+		stop_time = CASE WHEN CAST($3 AS BIGINT) > 0 THEN $3 ELSE stop_time END,
 		errors = CASE WHEN $4 = '' THEN errors ELSE $4 END,
-		lease_owner = CASE WHEN $3 > 0 THEN '' ELSE lease_owner END, wake_at = CASE WHEN $3 > 0 THEN 0 ELSE wake_at END,
-		checkpoint = CASE WHEN $3 > 0 THEN NULL ELSE checkpoint END
-		WHERE id = $5 AND status = $6 AND attempt = $7`,
-		to.Status, toMicros(to.Now), stop, errs, r.ID, from, r.Attempt)
+		lease_owner = CASE WHEN CAST($3 AS BIGINT) > 0 THEN '' ELSE lease_owner END, wake_at = CASE WHEN CAST($3 AS BIGINT) > 0 THEN 0 ELSE wake_at END,
+		checkpoint = CASE WHEN CAST($3 AS BIGINT) > 0 THEN NULL ELSE checkpoint END
+		WHERE id = $5 AND status = $6 AND attempt = $7 AND lease_owner = $8`,
+		to.Status, toMicros(to.Now), stop, errs, r.ID, from, r.Attempt, r.LeaseOwner)
 	if err != nil {
 		return false, apperr.Internalf(err, "set run status")
 	}
@@ -529,4 +529,13 @@ func (q Queries) QueueDepth(ctx context.Context) (int64, error) {
 		return 0, apperr.Internalf(err, "queue depth")
 	}
 	return n, nil
+}
+
+// boolInt stores a flag as 0 or 1: both databases keep flags in integer
+// columns.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,12 +77,15 @@ func (q Queries) NextScheduleDue(ctx context.Context) (time.Time, error) {
 // DueSchedules reads the schedules due at now, earliest first, and (on
 // PostgreSQL) locks them, skipping those another transaction holds.
 func (q Queries) DueSchedules(ctx context.Context, now time.Time, limit int) ([]store.DueSchedule, error) {
+	if q.Dialect.RowLocks {
+		return q.dueSchedulesLocked(ctx, now, limit)
+	}
 	rows, err := q.DB.QueryContext(ctx, `SELECT s.`+strings.ReplaceAll(scheduleColumns, ", ", ", s.")+`,
 			a.state, a.owner_id, a.space_id, a.max_concurrent_runs,
 			(SELECT COUNT(*) FROM runs r WHERE r.automation_id = s.automation_id AND r.status IN `+liveActive+`),
 			(SELECT COUNT(*) FROM runs r WHERE r.automation_id = s.automation_id AND r.status = 'queued')
 		FROM schedules s JOIN automations a ON a.id = s.automation_id
-		WHERE s.next_run_at > 0 AND s.next_run_at <= $1 ORDER BY s.next_run_at, s.id LIMIT $2`+q.Dialect.SkipLocked,
+		WHERE s.next_run_at > 0 AND s.next_run_at <= $1 ORDER BY s.next_run_at, s.id LIMIT $2`,
 		toMicros(now), limit)
 	if err != nil {
 		return nil, apperr.Internalf(err, "due schedules")
@@ -97,6 +101,95 @@ func (q Queries) DueSchedules(ctx context.Context, now time.Time, limit int) ([]
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// dueSchedulesLocked is DueSchedules where other transactions write at
+// the same time: it claims the due rows (skipping those another scheduler
+// holds), then locks their automations in id order, and only then counts
+// their live runs, in a statement of its own that sees every admission
+// committed before the locks were granted.
+func (q Queries) dueSchedulesLocked(ctx context.Context, now time.Time, limit int) ([]store.DueSchedule, error) {
+	fail := func(err error) ([]store.DueSchedule, error) { return nil, apperr.Internalf(err, "due schedules") }
+	rows, err := q.DB.QueryContext(ctx, "SELECT "+scheduleColumns+` FROM schedules
+		WHERE next_run_at > 0 AND next_run_at <= $1 ORDER BY next_run_at, id LIMIT $2`+q.Dialect.SkipLocked, toMicros(now), limit)
+	if err != nil {
+		return fail(err)
+	}
+	var out []store.DueSchedule
+	for rows.Next() {
+		var d store.DueSchedule
+		if err := scanSchedule(rows, &d); err != nil {
+			rows.Close()
+			return fail(err)
+		}
+		out = append(out, d)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fail(err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(out))
+	for i, d := range out {
+		ids[i] = d.AutomationID
+	}
+	byID := map[string]*store.DueSchedule{}
+	for i := range out {
+		byID[out[i].AutomationID] = &out[i]
+	}
+	rows, err = q.DB.QueryContext(ctx, `SELECT id, state, owner_id, space_id, max_concurrent_runs FROM automations
+		WHERE id = ANY($1) ORDER BY id`+q.Dialect.Collate+q.Dialect.ForUpdate, ids)
+	if err != nil {
+		return fail(err)
+	}
+	for rows.Next() {
+		var (
+			id string
+			a  store.DueSchedule
+		)
+		if err := rows.Scan(&id, &a.State, &a.OwnerID, &a.SpaceID, &a.MaxConcurrentRuns); err != nil {
+			rows.Close()
+			return fail(err)
+		}
+		if d := byID[id]; d != nil {
+			d.State, d.OwnerID, d.SpaceID, d.MaxConcurrentRuns = a.State, a.OwnerID, a.SpaceID, a.MaxConcurrentRuns
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fail(err)
+	}
+	// An automation deleted meanwhile took its schedule with it.
+	out = slices.DeleteFunc(out, func(d store.DueSchedule) bool { return d.State == "" })
+	byID = map[string]*store.DueSchedule{}
+	for i := range out {
+		byID[out[i].AutomationID] = &out[i]
+	}
+	rows, err = q.DB.QueryContext(ctx, `SELECT automation_id,
+			COALESCE(SUM(CASE WHEN status IN `+liveActive+` THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0)
+		FROM runs WHERE automation_id = ANY($1) AND status IN ('starting', 'running', 'must stop', 'queued')
+		GROUP BY automation_id`, ids)
+	if err != nil {
+		return fail(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			c  store.RunCounts
+		)
+		if err := rows.Scan(&id, &c.Active, &c.Queued); err != nil {
+			return fail(err)
+		}
+		if d := byID[id]; d != nil {
+			d.Counts = c
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fail(err)
+	}
+	return out, nil
 }
 
 // AdvanceSchedule moves a schedule from the occurrence it was due at to
