@@ -46,7 +46,7 @@ type serverProcess struct {
 	waitErr error         // set before exited is closed
 }
 
-func startServer(t *testing.T, dataDir string, extra ...string) *serverProcess {
+func startServer(t testing.TB, dataDir string, extra ...string) *serverProcess {
 	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--rate-tier1", "0", "--rate-tier2", "0"}, extra...)
 	cmd := exec.Command(os.Args[0], args...)
@@ -91,7 +91,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *serverProcess {
 	return p
 }
 
-func devToken(t *testing.T) string {
+func devToken(t testing.TB) string {
 	t.Helper()
 	s, err := token.MintHS256([]byte(testJWTSecret), access.Principal{TenantID: "default", UserID: "alice", Roles: []string{access.RoleAutomationCreator}}, time.Now(), time.Hour)
 	if err != nil {

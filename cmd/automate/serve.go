@@ -23,6 +23,7 @@ import (
 	"automate/internal/store"
 	"automate/internal/store/postgres"
 	"automate/internal/store/sqlite"
+	"automate/internal/store/sqlstore"
 	"automate/internal/token"
 )
 
@@ -52,6 +53,25 @@ func openStore(ctx context.Context, c config) (store.Store, error) {
 		return postgres.OpenMigrated(ctx, c.DatabaseURL, c.DatabaseMaxConns)
 	}
 	return sqlite.OpenMigrated(ctx, c.Data)
+}
+
+// onClusterEvent acts on an event another node sent.
+func onClusterEvent(d *dispatch.Dispatcher, s *dispatch.Scheduler) func(string) {
+	return func(event string) {
+		switch {
+		case event == postgres.Resync:
+			d.Notify()
+			s.Changed()
+		case event == sqlstore.EventRunQueued:
+			d.Notify()
+		case strings.HasPrefix(event, sqlstore.EventRunStop):
+			d.Cancel(strings.TrimPrefix(event, sqlstore.EventRunStop))
+		case strings.HasPrefix(event, sqlstore.EventRunEnded):
+			d.RunEnded(strings.TrimPrefix(event, sqlstore.EventRunEnded))
+		case event == sqlstore.EventSchedules:
+			s.Changed()
+		}
+	}
 }
 
 func newVerifier(c config, clk clock.Clock) (*token.Verifier, error) {
@@ -91,9 +111,20 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer db.Close()
 
+	if c.DatabaseURL != "" {
+		// PostgreSQL takes writers at once; batches that lock several
+		// automations' rows would deadlock with other nodes' batches.
+		if c.CommitLanes == 0 {
+			c.CommitLanes = 8
+		}
+		if c.CommitBatch == 0 {
+			c.CommitBatch = 1
+		}
+	}
 	metrics := dispatch.NewMetrics(db.QueueDepth)
 	dispatcher := dispatch.New(db, clk, logger, dispatch.Config{
 		Workers: c.Workers, Lease: c.RunLease, QueueCap: c.RunQueueCap, ParkAfter: c.ParkAfter,
+		CommitLanes: c.CommitLanes, BatchSize: c.CommitBatch,
 		HTTPClient: engine.NewHTTPClient(nil),
 	}, metrics)
 	dispatcher.Start(ctx)
@@ -101,6 +132,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	scheduler := dispatch.NewScheduler(dispatcher, dispatch.ScheduleConfig{CatchUp: catchUp, CatchUpLimit: c.CatchUpLimit})
 	scheduler.Start(ctx)
 	defer scheduler.Stop() // before the dispatcher's: it creates runs through it
+	if c.DatabaseURL != "" {
+		// Other nodes' new runs, stops, ends and schedule changes, at once
+		// (polling covers what passes while the connection is down).
+		listener := postgres.NewListener(c.DatabaseURL, logger, onClusterEvent(dispatcher, scheduler))
+		listener.Start(ctx)
+		defer listener.Stop()
+	}
 	pruner := dispatch.NewPruner(db, clk, logger, dispatch.Retention{Runs: c.KeepRuns, JournalBytes: c.KeepJournalMB << 20})
 	pruner.Start(ctx)
 	defer pruner.Stop()

@@ -63,6 +63,11 @@ type Config struct {
 	ParkAfter time.Duration
 	// BatchSize bounds the writes one group-commit transaction carries.
 	BatchSize int
+	// CommitLanes is how many group-commit transactions may run at once
+	// (1 for SQLite's one writer; more where the database takes concurrent
+	// writers, with small batches, since a batch locking rows of several
+	// automations deadlocks with another node's batch).
+	CommitLanes int
 	// MaxRunDuration caps a run (engine.DefaultMaxDuration when zero).
 	MaxRunDuration time.Duration
 	// HTTPClient makes the runs' outbound calls.
@@ -92,6 +97,9 @@ func (c *Config) defaults() {
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = DefaultBatchSize
+	}
+	if c.CommitLanes <= 0 {
+		c.CommitLanes = 1
 	}
 }
 
@@ -151,7 +159,11 @@ func New(st store.Store, clk clock.Clock, logger *slog.Logger, cfg Config, m *Me
 // It runs until Stop; ctx only carries values.
 func (d *Dispatcher) Start(ctx context.Context) {
 	d.started = true
-	go d.commitLoop()
+	var lanes sync.WaitGroup
+	for range d.cfg.CommitLanes {
+		lanes.Go(d.commitLoop)
+	}
+	go func() { lanes.Wait(); close(d.commitDone) }()
 	d.wg.Add(2)
 	go func() { defer d.wg.Done(); d.loop(d.ctx) }()
 	go func() { defer d.wg.Done(); d.renewLoop(d.ctx) }()
@@ -182,6 +194,14 @@ func (d *Dispatcher) Notify() {
 	case d.poke <- struct{}{}:
 	default:
 	}
+}
+
+// RunEnded is told that another node ended a run: its waiters here wake
+// (a sync run-URL call answered here for a run executed there), and the
+// claimer looks again, since a slot of its automation freed.
+func (d *Dispatcher) RunEnded(runID string) {
+	d.ended(runID)
+	d.Notify()
 }
 
 // Cancel cancels a run executing on this node (after a stop request or

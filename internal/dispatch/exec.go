@@ -256,7 +256,6 @@ func (d *Dispatcher) submitTo(ch chan *write, fn func(ctx context.Context, tx st
 }
 
 func (d *Dispatcher) commitLoop() {
-	defer close(d.commitDone)
 	ctx := context.Background() // a commit is never cut short: runs wait for it
 	batch := make([]*write, 0, d.cfg.BatchSize)
 	for {

@@ -14,7 +14,8 @@ import (
 	"automate/internal/dispatch"
 	"automate/internal/run"
 	"automate/internal/store"
-	"automate/internal/store/sqlite"
+	"automate/internal/store/postgres"
+	"automate/internal/store/postgres/pgtest"
 )
 
 // TestSchedulePoisonSkipped: a schedule whose run cannot be created (here
@@ -76,15 +77,38 @@ func TestSchedulePoisonSkipped(t *testing.T) {
 // would): every occurrence creates exactly one run.
 func TestTwoSchedulersFireOnce(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	dir := t.TempDir()
+	testSchedulersFireOnce(t, []store.Store{openDB(t, dir), openDB(t, dir)}, 30, 5)
+}
+
+// TestSchedulesAcrossNodesPostgres: three nodes (each with its own pool)
+// on one PostgreSQL database, 200 automations with one-minute schedules,
+// five occurrences on a shared fake clock: each fires exactly once.
+func TestSchedulesAcrossNodesPostgres(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Schema(t)
+	var nodes []store.Store
+	for range 3 {
+		db, err := postgres.OpenMigrated(context.Background(), url, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		nodes = append(nodes, db)
+	}
+	testSchedulersFireOnce(t, nodes, 200, 5)
+}
+
+// testSchedulersFireOnce runs a dispatcher and a scheduler on each store
+// (nodes sharing one database) over n one-minute schedules for the given
+// number of occurrences, and checks that each occurrence has one run.
+func testSchedulersFireOnce(t *testing.T, nodes []store.Store, automations, occurrences int) {
+	ctx := context.Background()
 	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(t0)
-	const automations, occurrences = 30, 5
-	dbs := []*sqlite.DB{openDB(t, dir), openDB(t, dir)}
-	err := dbs[0].InTx(ctx, func(tx store.Tx) error {
+	err := nodes[0].InTx(ctx, func(tx store.Tx) error {
 		for i := range automations {
-			a := testAutomation(fmt.Sprintf("a%02d", i), t0)
+			a := testAutomation(fmt.Sprintf("a%03d", i), t0)
 			if err := insertScheduled(ctx, tx, a, "2026-06-01 12:00:00", t0.Add(time.Minute)); err != nil {
 				return err
 			}
@@ -95,8 +119,8 @@ func TestTwoSchedulersFireOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var firedBy [2]atomic.Int64
-	for i, db := range dbs {
+	firedBy := make([]atomic.Int64, len(nodes))
+	for i, db := range nodes {
 		d := dispatch.New(db, clk, logger, dispatch.Config{Node: fmt.Sprintf("node-%d", i)}, nil)
 		d.Start(ctx)
 		defer d.Stop()
@@ -108,9 +132,9 @@ func TestTwoSchedulersFireOnce(t *testing.T) {
 	}
 	for k := 1; k <= occurrences; k++ {
 		clk.Set(t0.Add(time.Duration(k) * time.Minute))
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(20 * time.Second)
 		for {
-			next, err := dbs[0].NextScheduleDue(ctx)
+			next, err := nodes[0].NextScheduleDue(ctx)
 			if err == nil && next.After(clk.Now()) {
 				break
 			}
@@ -122,8 +146,8 @@ func TestTwoSchedulersFireOnce(t *testing.T) {
 	}
 	for i := range automations {
 		var q store.RunListQuery
-		q.TenantID, q.AutomationID, q.Sort, q.Limit = "t", fmt.Sprintf("a%02d", i), run.SortID, 100
-		rs, err := dbs[1].ListRuns(ctx, q)
+		q.TenantID, q.AutomationID, q.Sort, q.Limit = "t", fmt.Sprintf("a%03d", i), run.SortID, 100
+		rs, err := nodes[len(nodes)-1].ListRuns(ctx, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,9 +159,15 @@ func TestTwoSchedulersFireOnce(t *testing.T) {
 			t.Errorf("automation %d: %d runs for %d occurrences", i, len(rs), len(seen))
 		}
 	}
-	t.Logf("occurrences fired by each scheduler: %d and %d", firedBy[0].Load(), firedBy[1].Load())
-	if firedBy[0].Load()+firedBy[1].Load() != automations*occurrences {
-		t.Errorf("the schedulers report %d firings", firedBy[0].Load()+firedBy[1].Load())
+	var total int64
+	var by []int64
+	for i := range firedBy {
+		by = append(by, firedBy[i].Load())
+		total += firedBy[i].Load()
+	}
+	t.Logf("occurrences fired by each scheduler: %v", by)
+	if total != int64(automations*occurrences) {
+		t.Errorf("the schedulers report %d firings, want %d", total, automations*occurrences)
 	}
 }
 

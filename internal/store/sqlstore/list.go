@@ -32,10 +32,13 @@ type Dialect struct {
 	// RowLocks says that concurrent write transactions exist and rows must
 	// be locked before what depends on them is counted (PostgreSQL).
 	RowLocks bool
+	// Notify says that writes other servers must learn of at once send a
+	// notification on commit (PostgreSQL's NOTIFY; see Event).
+	Notify bool
 }
 
 // Postgres is PostgreSQL's dialect.
-var Postgres = Dialect{Collate: ` COLLATE "C"`, SkipLocked: ` FOR UPDATE SKIP LOCKED`, ForUpdate: ` FOR UPDATE`, RowLocks: true}
+var Postgres = Dialect{Collate: ` COLLATE "C"`, SkipLocked: ` FOR UPDATE SKIP LOCKED`, ForUpdate: ` FOR UPDATE`, RowLocks: true, Notify: true}
 
 // AutomationColumns lists the automations columns in scan order.
 const AutomationColumns = `id, tenant_id, name, description, state, owner_id, space_id, run_mode, workspace,

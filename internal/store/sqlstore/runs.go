@@ -95,6 +95,9 @@ func (q Queries) InsertRun(ctx context.Context, r *run.Run) error {
 	if err != nil {
 		return apperr.Internalf(err, "insert run")
 	}
+	if r.Status == run.StatusQueued {
+		return q.notify(ctx, EventRunQueued)
+	}
 	return nil
 }
 
@@ -386,6 +389,13 @@ func (q Queries) SetRunStatus(ctx context.Context, r *run.Run, from string, to s
 	if err := q.followLastRun(ctx, r, to.Status); err != nil {
 		return false, err
 	}
+	event := EventRunStop + r.ID
+	if run.IsFinal(to.Status) {
+		event = EventRunEnded + r.ID
+	}
+	if err := q.notify(ctx, event); err != nil {
+		return false, err
+	}
 	if to.Usage != nil {
 		if err := q.addUsage(ctx, to.Usage); err != nil {
 			return false, err
@@ -413,6 +423,9 @@ func (q Queries) EndRun(ctx context.Context, e store.Ending) error {
 		return err
 	}
 	if err := q.followLastRun(ctx, r, e.Status); err != nil {
+		return err
+	}
+	if err := q.notify(ctx, EventRunEnded+r.ID); err != nil {
 		return err
 	}
 	if e.Usage != nil {

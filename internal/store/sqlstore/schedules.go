@@ -54,7 +54,7 @@ func (q Queries) PutSchedule(ctx context.Context, tenantID, automationID string,
 	if err != nil {
 		return apperr.Internalf(err, "put schedule")
 	}
-	return nil
+	return q.notify(ctx, EventSchedules)
 }
 
 // DeleteSchedule removes an automation's schedule, if it has one.
@@ -62,7 +62,7 @@ func (q Queries) DeleteSchedule(ctx context.Context, automationID string) error 
 	if _, err := q.DB.ExecContext(ctx, "DELETE FROM schedules WHERE automation_id = $1", automationID); err != nil {
 		return apperr.Internalf(err, "delete schedule")
 	}
-	return nil
+	return q.notify(ctx, EventSchedules)
 }
 
 // NextScheduleDue is the earliest next_run_at; an index lookup.

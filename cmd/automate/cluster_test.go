@@ -1,0 +1,326 @@
+package main
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"automate/internal/access"
+	"automate/internal/store/postgres/pgtest"
+	"automate/internal/store/sqlite"
+	"automate/internal/token"
+)
+
+// TestClusterSurvivesKill runs three servers on one PostgreSQL database,
+// creates 3,000 runs across them (30 automations at maxConcurrentRuns 2,
+// 100 runs each, a short sleep in every run), kills one server with
+// SIGKILL while runs execute, and checks that every run ends finished with
+// its output, that no journal holds a block twice, and that the journals'
+// timestamps never show more than 2 runs of one automation live at once.
+func TestClusterSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	dbURL := pgtest.Schema(t)
+	const automations, perAutomation, maxRuns = 30, 100, 2
+	lease := []string{"--database-url", dbURL, "--run-lease", "2s", "--database-max-conns", "10"}
+	var nodes []*serverProcess
+	for range 3 {
+		nodes = append(nodes, startServer(t, t.TempDir(), lease...))
+	}
+	alice := devToken(t)
+	admin, err := token.MintHS256([]byte(testJWTSecret), access.Principal{TenantID: "default", UserID: "root",
+		Roles: []string{access.RoleTenantAdmin}}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	base := func(s *serverProcess) string { return "http://" + s.addr + "/api/workflows/automations" }
+
+	var ids []string
+	for i := range automations {
+		status, body, err := call(client, "POST", base(nodes[i%3]), alice, map[string]any{"name": fmt.Sprintf("cluster %d", i),
+			"maxConcurrentRuns": maxRuns, "workspace": crashWorkspace})
+		if err != nil || status != http.StatusCreated {
+			t.Fatalf("create automation: %d %s %v", status, body, err)
+		}
+		var a struct{ ID string }
+		json.Unmarshal(body, &a)
+		ids = append(ids, a.ID)
+	}
+	// Runs created across the three nodes by 16 clients at once.
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 16 {
+		wg.Go(func() {
+			for i := range next {
+				node := nodes[i%3]
+				status, body, err := call(client, "POST", base(node)+"/"+ids[i%automations]+"/runs", alice,
+					map[string]any{"context": "api", "inputs": map[string]any{"n": i}})
+				if err != nil || status != http.StatusCreated {
+					t.Errorf("run %d: %d %s %v", i, status, body, err)
+				}
+			}
+		})
+	}
+	for i := range automations * perAutomation {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	count := func(query string) int {
+		var n int
+		db.QueryRow(query).Scan(&n)
+		return n
+	}
+	total := automations * perAutomation
+	// Kill a node once a share of the runs has ended, while it executes some.
+	waitUntil(t, 120*time.Second, func() bool {
+		return count("SELECT COUNT(*) FROM runs WHERE status = 'finished'") >= total/4 &&
+			count("SELECT COUNT(DISTINCT lease_owner) FROM runs WHERE status = 'running' AND lease_owner <> ''") == 3
+	})
+	victim := nodes[2]
+	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-victim.exited
+	killedAt := count("SELECT COUNT(*) FROM runs WHERE status = 'finished'")
+	t.Logf("node killed with %d of %d runs finished", killedAt, total)
+	if killedAt >= total {
+		t.Fatal("every run had finished before the kill")
+	}
+	began := time.Now()
+	waitUntil(t, 300*time.Second, func() bool {
+		return count("SELECT COUNT(*) FROM runs WHERE status IN ('finished', 'failed', 'stopped', 'exceeded limit', 'finished with warnings')") >= total
+	})
+	t.Logf("the other two nodes finished the rest in %v", time.Since(began).Round(time.Millisecond))
+	// The surviving nodes answer for every run, whichever node ran it.
+	status, body, err := call(client, "GET", base(nodes[0])+"/usage?filter="+url.QueryEscape(`name eq "runs" and date ge "2000-01-01"`), admin, nil)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("usage: %d %s %v", status, body, err)
+	}
+
+	rows, err := db.Query("SELECT id, automation_id, status, inputs, output, attempt FROM runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, resumed := 0, 0
+	for rows.Next() {
+		var id, automationID, st, inputs, output string
+		var attempt int
+		if err := rows.Scan(&id, &automationID, &st, &inputs, &output, &attempt); err != nil {
+			t.Fatal(err)
+		}
+		stored++
+		if attempt > 1 {
+			resumed++
+		}
+		var in struct{ N int }
+		json.Unmarshal([]byte(inputs), &in)
+		if want := fmt.Sprintf(`["out %d","end"]`, in.N); st != "finished" || output != want {
+			t.Errorf("run %s: %s %s, want finished %s", id, st, output, want)
+		}
+	}
+	rows.Close()
+	if stored != total {
+		t.Fatalf("%d runs stored, want %d", stored, total)
+	}
+	t.Logf("%d runs were resumed by another node", resumed)
+	if resumed == 0 {
+		t.Error("no run was taken over after the kill; the test proved nothing")
+	}
+
+	// Journals: each block once, in order; and each run's live span (its
+	// first block's start to its last block's stop) per automation.
+	jrows, err := db.Query(`SELECT r.automation_id, j.run_id, j.entry FROM run_journal j JOIN runs r ON r.id = j.run_id ORDER BY j.run_id, j.seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jrows.Close()
+	type span struct{ start, stop time.Time }
+	blocks := map[string][]string{}
+	spans := map[string]map[string]*span{}
+	for jrows.Next() {
+		var automationID, runID, entry string
+		if err := jrows.Scan(&automationID, &runID, &entry); err != nil {
+			t.Fatal(err)
+		}
+		var e struct {
+			BlockID     string
+			Start, Stop time.Time
+		}
+		json.Unmarshal([]byte(entry), &e)
+		blocks[runID] = append(blocks[runID], e.BlockID)
+		if spans[automationID] == nil {
+			spans[automationID] = map[string]*span{}
+		}
+		s := spans[automationID][runID]
+		if s == nil {
+			s = &span{start: e.Start, stop: e.Stop}
+			spans[automationID][runID] = s
+		}
+		s.start, s.stop = minTime(s.start, e.Start), maxTime(s.stop, e.Stop)
+	}
+	for id, b := range blocks {
+		if fmt.Sprint(b) != "[S V Z A B]" {
+			t.Errorf("run %s journal %v", id, b)
+		}
+	}
+	if len(blocks) != total {
+		t.Errorf("%d journals, want %d", len(blocks), total)
+	}
+	peak := 0
+	for automationID, byRun := range spans {
+		type edge struct {
+			at    time.Time
+			delta int
+		}
+		var edges []edge
+		for _, s := range byRun {
+			edges = append(edges, edge{s.start, +1}, edge{s.stop, -1})
+		}
+		// Ends before starts at the same instant: touching spans do not overlap.
+		sort.Slice(edges, func(i, j int) bool {
+			if !edges[i].at.Equal(edges[j].at) {
+				return edges[i].at.Before(edges[j].at)
+			}
+			return edges[i].delta < edges[j].delta
+		})
+		live := 0
+		for _, e := range edges {
+			live += e.delta
+			if live > maxRuns {
+				t.Errorf("automation %s had %d runs live at %s", automationID, live, e.at.Format(time.RFC3339Nano))
+				break
+			}
+			peak = max(peak, live)
+		}
+	}
+	t.Logf("peak live runs of one automation, from the journals: %d (limit %d)", peak, maxRuns)
+	if peak != maxRuns {
+		t.Errorf("the limit was never reached (peak %d): the test proved nothing", peak)
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	return slices.MinFunc([]time.Time{a, b}, func(x, y time.Time) int { return x.Compare(y) })
+}
+
+func maxTime(a, b time.Time) time.Time {
+	return slices.MaxFunc([]time.Time{a, b}, func(x, y time.Time) int { return x.Compare(y) })
+}
+
+// BenchmarkClusterThroughput: runs per second end to end (HTTP create
+// through to the run finished with its journal) with 1, 2 and 3 server
+// processes on one PostgreSQL database, 16 clients spread over the nodes,
+// 4 automations at maxConcurrentRuns 10. The SQLite figure to compare with
+// is BenchmarkRunThroughput in internal/api.
+func BenchmarkClusterThroughput(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchCluster(b, 0) })
+	for _, n := range []int{1, 2, 3} {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) { benchCluster(b, n) })
+	}
+}
+
+// quickWorkspace is Start → Variable → Show: no sleep.
+var quickWorkspace = map[string]any{
+	"blocks": []any{
+		map[string]any{"id": "S", "type": "StartBlock", "name": "Start", "inputs": []any{map[string]any{"id": "run_mode", "value": "manual"}}, "childId": "V"},
+		map[string]any{"id": "V", "type": "VariableBlock", "name": "setN", "inputs": []any{}, "variableGuid": "g-n", "childId": "A",
+			"operations": []any{map[string]any{"id": "set_value", "key": "k", "name": "set_value", "value": "{$.Start.n}"}}},
+		map[string]any{"id": "A", "type": "ShowBlock", "name": "out", "inputs": []any{map[string]any{"id": "input", "value": "out {$.n}"}}},
+	},
+	"variables": []any{map[string]any{"guid": "g-n", "name": "n", "type": "number"}},
+}
+
+// benchCluster measures n nodes on PostgreSQL, or with n = 0 one node on
+// its SQLite file, the same way.
+func benchCluster(b *testing.B, n int) {
+	var (
+		nodes []*serverProcess
+		db    *sql.DB
+		err   error
+	)
+	if n == 0 {
+		dir := b.TempDir()
+		nodes = append(nodes, startServer(b, dir))
+		db, err = sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.FileName)+"?mode=ro")
+		n = 1
+	} else {
+		dbURL := pgtest.Schema(b)
+		for range n {
+			nodes = append(nodes, startServer(b, b.TempDir(), "--database-url", dbURL, "--database-max-conns", "10"))
+		}
+		db, err = sql.Open("pgx", dbURL)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	alice := devToken(b)
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+	base := func(s *serverProcess) string { return "http://" + s.addr + "/api/workflows/automations" }
+	var ids []string
+	for i := range 4 {
+		status, body, err := call(client, "POST", base(nodes[0]), alice, map[string]any{"name": fmt.Sprint("bench ", i),
+			"maxConcurrentRuns": 10, "workspace": quickWorkspace})
+		if err != nil || status != http.StatusCreated {
+			b.Fatalf("create automation: %d %s %v", status, body, err)
+		}
+		var a struct{ ID string }
+		json.Unmarshal(body, &a)
+		ids = append(ids, a.ID)
+	}
+	work := make(chan int, b.N)
+	for i := range b.N {
+		work <- i
+	}
+	close(work)
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for i := range work {
+				status, body, err := call(client, "POST", base(nodes[i%n])+"/"+ids[i%4]+"/runs", alice,
+					map[string]any{"context": "api", "inputs": map[string]any{"n": i}})
+				if err != nil || status != http.StatusCreated {
+					b.Errorf("run %d: %d %s %v", i, status, body, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for {
+		var done int
+		db.QueryRow("SELECT COUNT(*) FROM runs WHERE status = 'finished'").Scan(&done)
+		if done >= b.N {
+			break
+		}
+		if time.Since(start) > 5*time.Minute {
+			b.Fatalf("%d of %d runs finished", done, b.N)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "runs/s")
+}
