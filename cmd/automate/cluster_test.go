@@ -4,11 +4,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -91,10 +94,12 @@ func TestClusterSurvivesKill(t *testing.T) {
 		return n
 	}
 	total := automations * perAutomation
-	// Kill a node once a share of the runs has ended, while it executes some.
+	// Kill a node once a share of the runs has ended, while every node
+	// executes several.
 	waitUntil(t, 120*time.Second, func() bool {
 		return count("SELECT COUNT(*) FROM runs WHERE status = 'finished'") >= total/4 &&
-			count("SELECT COUNT(DISTINCT lease_owner) FROM runs WHERE status = 'running' AND lease_owner <> ''") == 3
+			count(`SELECT COUNT(*) FROM (SELECT lease_owner FROM runs WHERE status = 'running' AND lease_owner <> ''
+				GROUP BY lease_owner HAVING COUNT(*) >= 3) busy`) == 3
 	})
 	victim := nodes[2]
 	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -117,57 +122,28 @@ func TestClusterSurvivesKill(t *testing.T) {
 		t.Fatalf("usage: %d %s %v", status, body, err)
 	}
 
-	rows, err := db.Query("SELECT id, automation_id, status, inputs, output, attempt FROM runs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored, resumed := 0, 0
-	for rows.Next() {
-		var id, automationID, st, inputs, output string
-		var attempt int
-		if err := rows.Scan(&id, &automationID, &st, &inputs, &output, &attempt); err != nil {
-			t.Fatal(err)
-		}
-		stored++
-		if attempt > 1 {
-			resumed++
-		}
-		var in struct{ N int }
-		json.Unmarshal([]byte(inputs), &in)
-		if want := fmt.Sprintf(`["out %d","end"]`, in.N); st != "finished" || output != want {
-			t.Errorf("run %s: %s %s, want finished %s", id, st, output, want)
-		}
-	}
-	rows.Close()
-	if stored != total {
-		t.Fatalf("%d runs stored, want %d", stored, total)
-	}
+	resumed := verifyCrashRuns(t, db, total)
 	t.Logf("%d runs were resumed by another node", resumed)
 	if resumed == 0 {
 		t.Error("no run was taken over after the kill; the test proved nothing")
 	}
 
-	// Journals: each block once, in order; and each run's live span (its
-	// first block's start to its last block's stop) per automation.
+	// Each run's live span (its first block's start to its last block's
+	// stop), per automation.
 	jrows, err := db.Query(`SELECT r.automation_id, j.run_id, j.entry FROM run_journal j JOIN runs r ON r.id = j.run_id ORDER BY j.run_id, j.seq`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer jrows.Close()
 	type span struct{ start, stop time.Time }
-	blocks := map[string][]string{}
 	spans := map[string]map[string]*span{}
 	for jrows.Next() {
 		var automationID, runID, entry string
 		if err := jrows.Scan(&automationID, &runID, &entry); err != nil {
 			t.Fatal(err)
 		}
-		var e struct {
-			BlockID     string
-			Start, Stop time.Time
-		}
+		var e struct{ Start, Stop time.Time }
 		json.Unmarshal([]byte(entry), &e)
-		blocks[runID] = append(blocks[runID], e.BlockID)
 		if spans[automationID] == nil {
 			spans[automationID] = map[string]*span{}
 		}
@@ -177,14 +153,6 @@ func TestClusterSurvivesKill(t *testing.T) {
 			spans[automationID][runID] = s
 		}
 		s.start, s.stop = minTime(s.start, e.Start), maxTime(s.stop, e.Stop)
-	}
-	for id, b := range blocks {
-		if fmt.Sprint(b) != "[S V Z A B]" {
-			t.Errorf("run %s journal %v", id, b)
-		}
-	}
-	if len(blocks) != total {
-		t.Errorf("%d journals, want %d", len(blocks), total)
 	}
 	peak := 0
 	for automationID, byRun := range spans {
@@ -323,4 +291,178 @@ func benchCluster(b *testing.B, n int) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "runs/s")
+}
+
+// TestClusterRunURLAndStop: node A has one worker, busy with a run in a
+// long sleep; a sync run-URL call answered by A queues its run, node B
+// executes it (woken by A's notification), and A returns its output (woken
+// by B's). A stop sent to B for the run A executes reaches A by
+// notification: its lease renewal is minutes away.
+func TestClusterRunURLAndStop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	dbURL := pgtest.Schema(t)
+	common := []string{"--database-url", dbURL, "--run-lease", "10m", "--park-after", "1h"}
+	nodeA := startServer(t, t.TempDir(), append(common, "--workers", "1")...)
+	nodeB := startServer(t, t.TempDir(), common...)
+	alice := devToken(t)
+	client := &http.Client{Timeout: 60 * time.Second}
+	base := func(s *serverProcess) string { return "http://" + s.addr + "/api/workflows/automations" }
+	create := func(body map[string]any) (id, token string) {
+		status, raw, err := call(client, "POST", base(nodeA), alice, body)
+		if err != nil || status != http.StatusCreated {
+			t.Fatalf("create automation: %d %s %v", status, raw, err)
+		}
+		var a struct{ ID, ExecutionToken string }
+		json.Unmarshal(raw, &a)
+		return a.ID, a.ExecutionToken
+	}
+	start := func(mode string, next ...map[string]any) []any {
+		s := map[string]any{"id": "S", "type": "StartBlock", "name": "Start", "inputs": []any{map[string]any{"id": "run_mode", "value": mode}}}
+		blocks := []any{s}
+		prev := s
+		for i, b := range next {
+			b["id"] = fmt.Sprint("B", i)
+			prev["childId"] = b["id"]
+			blocks, prev = append(blocks, b), b
+		}
+		return blocks
+	}
+	holdID, _ := create(map[string]any{"name": "hold", "workspace": map[string]any{"blocks": start("manual",
+		map[string]any{"type": "SleepBlock", "name": "nap", "inputs": []any{map[string]any{"id": "time", "value": "600"}}})}})
+	echoID, echoToken := create(map[string]any{"name": "echo", "workspace": map[string]any{"blocks": start("triggered",
+		map[string]any{"type": "ShowBlock", "name": "out", "inputs": []any{map[string]any{"id": "input", "value": "echo {$.Start.x}"}}})}})
+
+	// A's one worker takes the long run.
+	status, raw, err := call(client, "POST", base(nodeA)+"/"+holdID+"/runs", alice, map[string]any{"context": "api"})
+	if err != nil || status != http.StatusCreated {
+		t.Fatalf("start hold: %d %s %v", status, raw, err)
+	}
+	var hold struct{ ID, Status string }
+	json.Unmarshal(raw, &hold)
+	if hold.Status != "running" {
+		t.Fatalf("the long run is %s on A, want running", hold.Status)
+	}
+
+	req, _ := http.NewRequest("POST", "http://"+nodeA.addr+"/api/v1/automations/"+echoID+"/actions/execute?async=false",
+		strings.NewReader(`{"x":"from B"}`))
+	req.Header.Set("X-Execution-Token", echoToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "echo from B") {
+		t.Fatalf("sync run URL through A: %d %s", res.StatusCode, body)
+	}
+
+	// Stop, through B, the run A executes.
+	status, raw, err = call(client, "POST", base(nodeB)+"/"+holdID+"/runs/"+hold.ID+"/actions/stop", alice, nil)
+	if err != nil || status != http.StatusNoContent {
+		t.Fatalf("stop through B: %d %s %v", status, raw, err)
+	}
+	waitUntil(t, 60*time.Second, func() bool {
+		status, raw, err := call(client, "GET", base(nodeB)+"/"+holdID+"/runs/"+hold.ID, alice, nil)
+		return err == nil && status == http.StatusOK && strings.Contains(string(raw), `"status":"stopped"`)
+	})
+}
+
+// tcpProxy forwards a local port to PostgreSQL and can cut every
+// connection and refuse new ones, standing for a database that goes away.
+type tcpProxy struct {
+	t      *testing.T
+	target string
+	addr   string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+}
+
+func newTCPProxy(t *testing.T, target string) *tcpProxy {
+	p := &tcpProxy{t: t, target: target}
+	p.up("127.0.0.1:0")
+	t.Cleanup(p.down)
+	return p
+}
+
+func (p *tcpProxy) up(addr string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln, p.addr = ln, ln.Addr().String()
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			d, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, d)
+			p.mu.Unlock()
+			go func() { io.Copy(d, c); d.Close() }()
+			go func() { io.Copy(c, d); c.Close() }()
+		}
+	}()
+}
+
+// down closes the listener and every connection.
+func (p *tcpProxy) down() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ln.Close()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// TestDatabaseOutage: a node on PostgreSQL reports not ready while the
+// database is unreachable, and recovers by itself when it comes back.
+func TestDatabaseOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	dbURL := pgtest.Schema(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newTCPProxy(t, u.Host)
+	u.Host = proxy.addr
+	node := startServer(t, t.TempDir(), "--database-url", u.String())
+	client := &http.Client{Timeout: 10 * time.Second}
+	ready := func() int {
+		res, err := client.Get("http://" + node.addr + "/readyz")
+		if err != nil {
+			return 0
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	create := func() int {
+		status, _, _ := call(client, "POST", "http://"+node.addr+"/api/workflows/automations", devToken(t), map[string]any{"name": "x"})
+		return status
+	}
+	if s := ready(); s != http.StatusOK {
+		t.Fatalf("readyz %d before the outage", s)
+	}
+	proxy.down()
+	waitUntil(t, 30*time.Second, func() bool { return ready() == http.StatusServiceUnavailable })
+	if s := create(); s < 500 {
+		t.Errorf("a write during the outage answered %d", s)
+	}
+	proxy.up(proxy.addr)
+	waitUntil(t, 30*time.Second, func() bool { return ready() == http.StatusOK })
+	waitUntil(t, 30*time.Second, func() bool { return create() == http.StatusCreated })
 }
