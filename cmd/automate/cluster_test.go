@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -465,4 +467,25 @@ func TestDatabaseOutage(t *testing.T) {
 	proxy.up(proxy.addr)
 	waitUntil(t, 30*time.Second, func() bool { return ready() == http.StatusOK })
 	waitUntil(t, 30*time.Second, func() bool { return create() == http.StatusCreated })
+}
+
+// TestMigratePostgres: `automate migrate --database-url` applies the
+// migrations without serving, and again is a no-op.
+func TestMigratePostgres(t *testing.T) {
+	dbURL := pgtest.Schema(t)
+	var out, errb bytes.Buffer
+	for range 2 {
+		if err := Main(context.Background(), []string{"migrate", "--database-url", dbURL}, func(string) string { return "" }, &out, &errb); err != nil {
+			t.Fatalf("migrate: %v (%s)", err, errb.String())
+		}
+	}
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var version int
+	if err := db.QueryRow("SELECT MAX(version_id) FROM goose_db_version").Scan(&version); err != nil || version != 5 {
+		t.Errorf("schema version %d, %v; want 5", version, err)
+	}
 }
