@@ -36,12 +36,12 @@ func testAutomation(id string, at time.Time) *automation.Automation {
 		MaxConcurrentRuns: 1, CreatedAt: at, UpdatedAt: at}
 }
 
-// insertScheduled stores a with a one-minute schedule "s"+a.ID from
-// startAt (UTC), next due at next.
+// insertScheduled stores a with a one-minute recurrence (an RRULE) "s"+a.ID
+// from startAt (UTC), next due at next.
 func insertScheduled(ctx context.Context, tx store.Tx, a *automation.Automation, startAt string, next time.Time) error {
 	if err := tx.InsertAutomation(ctx, a); err != nil {
 		return err
 	}
-	return tx.PutSchedule(ctx, a.TenantID, a.ID, &schedule.Schedule{ID: "s" + a.ID, Interval: 60, StartAt: startAt,
-		Timezone: "UTC", NextRunAt: next})
+	return tx.PutSchedule(ctx, a.TenantID, a.ID, &schedule.Schedule{ID: "s" + a.ID, Interval: -1, Recurrence: "FREQ=MINUTELY",
+		StartAt: startAt, Timezone: "UTC", NextRunAt: next})
 }
