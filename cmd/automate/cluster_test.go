@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,6 +21,12 @@ import (
 	"time"
 
 	"automate/internal/access"
+	"automate/internal/automation"
+	"automate/internal/clock"
+	"automate/internal/dispatch"
+	"automate/internal/schedule"
+	"automate/internal/store"
+	"automate/internal/store/postgres"
 	"automate/internal/store/postgres/pgtest"
 	"automate/internal/store/sqlite"
 	"automate/internal/token"
@@ -487,5 +494,71 @@ func TestMigratePostgres(t *testing.T) {
 	var version int
 	if err := db.QueryRow("SELECT MAX(version_id) FROM goose_db_version").Scan(&version); err != nil || version != 5 {
 		t.Errorf("schema version %d, %v; want 5", version, err)
+	}
+}
+
+// TestScheduleChangeWakesOtherNode: a schedule stored through one node's
+// database pool wakes another node's scheduler by notification; on the
+// fake clock its one-minute poll never comes.
+func TestScheduleChangeWakesOtherNode(t *testing.T) {
+	dbURL := pgtest.Schema(t)
+	ctx := context.Background()
+	open := func() *postgres.DB {
+		db, err := postgres.OpenMigrated(ctx, dbURL, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	nodeA, nodeB := open(), open()
+	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(t0)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d := dispatch.New(nodeA, clk, logger, dispatch.Config{}, nil)
+	d.Start(ctx)
+	defer d.Stop()
+	fired := make(chan time.Time, 1)
+	s := dispatch.NewScheduler(d, dispatch.ScheduleConfig{Fired: func(occs []time.Time, _ time.Time) { fired <- occs[0] }})
+	s.Start(ctx)
+	defer s.Stop()
+	listening := make(chan struct{})
+	var once sync.Once
+	handle := onClusterEvent(d, s)
+	l := postgres.NewListener(dbURL, logger, func(event string) {
+		if event == postgres.Resync {
+			once.Do(func() { close(listening) })
+		}
+		handle(event)
+	})
+	l.Start(ctx)
+	defer l.Stop()
+	select {
+	case <-listening:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listener did not connect")
+	}
+	// Node B stores an automation whose schedule is due now.
+	a := &automation.Automation{ID: "a1", TenantID: "t", Name: "a1", State: automation.StateAvailable, OwnerID: "u",
+		RunMode: automation.RunModeScheduled, Workspace: json.RawMessage(`{"blocks":[{"id":"S","type":"StartBlock","name":"Start","inputs":[]}]}`),
+		SnippetIDs: []string{}, EndpointIDs: []string{}, ConnectorIDs: []string{}, ExecutionToken: "x", MaxConcurrentRuns: 1,
+		CreatedAt: t0, UpdatedAt: t0}
+	err := nodeB.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.InsertAutomation(ctx, a); err != nil {
+			return err
+		}
+		return tx.PutSchedule(ctx, "t", "a1", &schedule.Schedule{ID: "s1", Interval: -1, Recurrence: "FREQ=MINUTELY",
+			StartAt: "2026-06-01 12:00:00", Timezone: "UTC", NextRunAt: t0})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case occ := <-fired:
+		if !occ.Equal(t0) {
+			t.Errorf("fired %v, want %v", occ, t0)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("node A's scheduler did not learn of the schedule")
 	}
 }
