@@ -1,11 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"automate/internal/apperr"
 )
@@ -88,8 +91,14 @@ func writeRawJSON(w http.ResponseWriter, status int, b []byte) {
 // Unknown fields are ignored, as Qlik does.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	dec := json.NewDecoder(r.Body)
-	err := dec.Decode(v)
+	raw, err := io.ReadAll(r.Body)
+	if err == nil && hasNULEscape(raw) {
+		return apperr.Validation(`text may not contain the NUL character (\u0000)`)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err == nil {
+		err = dec.Decode(v)
+	}
 	if err == nil {
 		// Anything after the object is a malformed body, not a second request.
 		if _, err2 := dec.Token(); err2 != io.EOF {
@@ -137,4 +146,30 @@ func jsonTypeName(goKind string) string {
 		return "an object"
 	}
 	return fmt.Sprintf("a %s", goKind)
+}
+
+// hasNULEscape reports a \u0000 escape in a JSON text (one whose backslash
+// is not itself escaped). PostgreSQL cannot store NUL in text, so both
+// databases refuse it alike.
+func hasNULEscape(raw []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(raw[i:], []byte(`u0000`))
+		if j < 0 {
+			return false
+		}
+		j += i
+		n := 0
+		for k := j - 1; k >= 0 && raw[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 1 {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+// validText reports whether s can be stored as text: UTF-8 without NUL.
+func validText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

@@ -184,3 +184,24 @@ func TestRateLimits(t *testing.T) {
 	b.get(base, alice).wantStatus(t, http.StatusOK)
 	b.get(base, alice).wantError(t, 429, "HTTP-429")
 }
+
+// TestNULText: NUL characters and broken UTF-8 are refused in bodies,
+// paths and query parameters on both databases (PostgreSQL cannot store
+// or compare them), while an escaped backslash before "u0000" is text.
+func TestNULText(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	alice := b.creator("alice")
+	b.post(base, alice, `{"name":"a\u0000b"}`).wantError(t, 400, "AUTOMATE-VALIDATION")
+	b.post(base, alice, `{"name":"x","description":"\\\u0000"}`).wantError(t, 400, "AUTOMATE-VALIDATION")
+	a := b.create(alice, `{"name":"a\\u0000b"}`)
+	if a.Name != `a\u0000b` {
+		t.Errorf("name %q", a.Name)
+	}
+	b.get(base+"/a%00b", alice).wantError(t, 400, "AUTOMATE-INVALID-PARAMETER")
+	b.get(base+"/a%ffb", alice).wantError(t, 400, "AUTOMATE-INVALID-PARAMETER")
+	b.get(base+"?filter=name%20eq%20%22a%00%22", alice).wantError(t, 400, "AUTOMATE-INVALID-PARAMETER")
+	b.get("/api/v1/spaces?name=%00", alice).wantError(t, 400, "AUTOMATE-INVALID-PARAMETER")
+	b.request("POST", "/api/v1/api-keys", alice, `{"description":"k\u0000"}`).wantError(t, 400, "AUTOMATE-VALIDATION")
+	b.get(base+"/"+a.ID, alice).wantStatus(t, 200)
+}

@@ -99,6 +99,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	w.Header().Set(TraceHeader, traceID)
 	rec := &recorder{ResponseWriter: w, s: s, r: r, state: state}
+	if !validRequestText(r) {
+		// No id, name, filter or cursor holds NUL or broken UTF-8; PostgreSQL
+		// could not compare them, and SQLite must answer alike.
+		state.matched = true
+		s.writeError(rec, r, apperr.InvalidParameter("the path and query parameters must be UTF-8 text without NUL characters"))
+		s.metrics.observe(r.Method, "invalid", http.StatusBadRequest, time.Since(start))
+		return
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -197,4 +205,22 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 		return access.Principal{}, apperr.E(apperr.Unauthenticated, apperr.CodeUnauthorized, "Unauthorized", "invalid token: %v", err)
 	}
 	return p, nil
+}
+
+// validRequestText checks the request's path and query parameters.
+func validRequestText(r *http.Request) bool {
+	if !validText(r.URL.Path) {
+		return false
+	}
+	for k, vs := range r.URL.Query() {
+		if !validText(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !validText(v) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -21,3 +21,9 @@ func TestMigrateTwice(t *testing.T) {
 		t.Fatalf("second migrate: %v", err)
 	}
 }
+
+// FuzzListFilter: every filter, sort and cursor becomes SQL that
+// PostgreSQL runs or refuses as Invalid (storetest.FuzzListFilter).
+func FuzzListFilter(f *testing.F) {
+	storetest.FuzzListFilter(f, pgtest.Open(f))
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"automate/internal/apperr"
 	"automate/internal/automation"
@@ -205,10 +206,13 @@ func (b *builder) list(where string, q page) (string, []any, error) {
 			cmp = "<"
 		}
 		v := q.after.Value
-		_, isString := v.(string)
+		str, isString := v.(string)
 		_, isInt := v.(int64)
 		if (isText && !isString) || (!isText && !isInt) {
 			return "", nil, apperr.InvalidCursor("cursor does not fit sort %q", q.sort)
+		}
+		if !storableText(str) || !storableText(q.after.ID) {
+			return "", nil, apperr.InvalidCursor("cursor is not one this server issued")
 		}
 		if col == "id" {
 			fmt.Fprintf(&sb, " AND id%s %s %s", d.Collate, cmp, b.arg(q.after.ID))
@@ -281,6 +285,9 @@ func (b *builder) compare(c *scim.Compare) (string, error) {
 	switch c.Value.Kind {
 	case scim.String:
 		v = c.Value.Str
+		if !storableText(v) {
+			return "", invalidFilter("%s: the value must be UTF-8 text without NUL characters", c.Attr)
+		}
 	case scim.Null:
 		// An absent value is stored as ''; "eq null" asks for absence.
 		switch c.Op {
@@ -361,4 +368,10 @@ func (b *builder) compareTime(c *scim.Compare, col string) (string, error) {
 func escapeLike(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s)
+}
+
+// storableText reports whether both databases can compare s with stored
+// text: UTF-8 without NUL (PostgreSQL refuses either).
+func storableText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
