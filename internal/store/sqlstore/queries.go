@@ -184,6 +184,9 @@ func (q Queries) UpdateAutomation(ctx context.Context, a *automation.Automation)
 
 // DeleteAutomation removes an automation and, by cascade, its runs.
 func (q Queries) DeleteAutomation(ctx context.Context, tenantID, id string) error {
+	if err := q.stopExecuting(ctx, tenantID, id); err != nil {
+		return err
+	}
 	res, err := q.DB.ExecContext(ctx, "DELETE FROM automations WHERE id = $1 AND tenant_id = $2", id, tenantID)
 	if err != nil {
 		return apperr.Internalf(err, "delete automation")
@@ -193,6 +196,9 @@ func (q Queries) DeleteAutomation(ctx context.Context, tenantID, id string) erro
 
 // DeleteRunHistory removes every run of an automation.
 func (q Queries) DeleteRunHistory(ctx context.Context, tenantID, automationID string) error {
+	if err := q.stopExecuting(ctx, tenantID, automationID); err != nil {
+		return err
+	}
 	if _, err := q.DB.ExecContext(ctx, "DELETE FROM runs WHERE automation_id = $1 AND tenant_id = $2", automationID, tenantID); err != nil {
 		return apperr.Internalf(err, "delete run history")
 	}
