@@ -17,6 +17,15 @@ func TestContractCatchesDrift(t *testing.T) {
 	if p := contractProblems(t, req, res, bad); len(p) == 0 {
 		t.Fatal("a response with a bad state and missing fields passed the contract")
 	}
+	// The spaces, API-keys and users endpoints are in the document too.
+	for _, path := range []string{"/api/v1/spaces/abc", "/api/v1/api-keys/abc", "/api/v1/users/me"} {
+		req, _ := http.NewRequest("GET", "http://x"+path, nil)
+		bad := []byte(`{"id":"abc","status":"bogus"}`)
+		res := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(bytes.NewReader(bad))}
+		if p := contractProblems(t, req, res, bad); len(p) == 0 {
+			t.Errorf("a bad %s response passed the contract", path)
+		}
+	}
 	badErr := []byte(`{"errors":[{"title":"no code"}]}`)
 	res = &http.Response{StatusCode: 404, Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(bytes.NewReader(badErr))}
 	if p := contractProblems(t, req, res, badErr); len(p) == 0 {
