@@ -69,7 +69,7 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long shutdown waits for requests in flight")
 	fs.IntVar(&c.Workers, "workers", dispatch.DefaultWorkers, "runs this server executes at once (sleeping runs do not count)")
 	fs.IntVar(&c.CommitLanes, "commit-lanes", 0, "write transactions in flight at once (default: 1 on SQLite, 8 on PostgreSQL)")
-	fs.IntVar(&c.CommitBatch, "commit-batch", 0, "writes grouped in one transaction (default: 128 on SQLite, 1 on PostgreSQL)")
+	fs.IntVar(&c.CommitBatch, "commit-batch", 0, "writes grouped in one transaction (default 128; on PostgreSQL only checkpoints are grouped)")
 	fs.DurationVar(&c.RunLease, "run-lease", dispatch.DefaultLease, "how long a run's claim lasts without renewal; a run whose server died resumes after it")
 	fs.IntVar(&c.RunQueueCap, "run-queue-cap", dispatch.DefaultQueueCap, "queued runs one automation may have; beyond it a run ends as exceeded limit")
 	fs.DurationVar(&c.ParkAfter, "park-after", dispatch.DefaultParkAfter, "a SleepBlock at least this long parks its run instead of holding a worker")

@@ -111,20 +111,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer db.Close()
 
+	runBatchesOnly := false
 	if c.DatabaseURL != "" {
 		// PostgreSQL takes writers at once; batches that lock several
 		// automations' rows would deadlock with other nodes' batches.
 		if c.CommitLanes == 0 {
 			c.CommitLanes = 8
 		}
-		if c.CommitBatch == 0 {
-			c.CommitBatch = 1
-		}
+		runBatchesOnly = true
 	}
 	metrics := dispatch.NewMetrics(db.QueueDepth)
 	dispatcher := dispatch.New(db, clk, logger, dispatch.Config{
 		Workers: c.Workers, Lease: c.RunLease, QueueCap: c.RunQueueCap, ParkAfter: c.ParkAfter,
-		CommitLanes: c.CommitLanes, BatchSize: c.CommitBatch,
+		CommitLanes: c.CommitLanes, BatchSize: c.CommitBatch, RunBatchesOnly: runBatchesOnly,
 		HTTPClient: engine.NewHTTPClient(nil),
 	}, metrics)
 	dispatcher.Start(ctx)

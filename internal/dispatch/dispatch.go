@@ -63,6 +63,12 @@ type Config struct {
 	ParkAfter time.Duration
 	// BatchSize bounds the writes one group-commit transaction carries.
 	BatchSize int
+	// RunBatchesOnly lets only writes confined to one held run's rows
+	// (checkpoints) share a transaction, in run-id order; every other write
+	// commits alone. Set where several nodes write at once (PostgreSQL): a
+	// batch locking rows of several automations deadlocks with another
+	// node's batch.
+	RunBatchesOnly bool
 	// CommitLanes is how many group-commit transactions may run at once
 	// (1 for SQLite's one writer; more where the database takes concurrent
 	// writers, with small batches, since a batch locking rows of several

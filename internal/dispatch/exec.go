@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"automate/internal/apperr"
@@ -201,7 +203,7 @@ func (w *runWriter) Checkpoint(_ context.Context, s *engine.State) error {
 	}
 	p := store.Progress{RunID: w.run.ID, Attempt: w.run.Attempt, Lease: w.d.lease(), Checkpoint: b, Journal: w.pending, WakeAt: s.WakeAt}
 	var status string
-	err = w.d.submit(func(ctx context.Context, tx store.Tx) error {
+	err = w.d.submitRun(w.run.ID, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		status, err = tx.SaveProgress(ctx, p)
 		return err
@@ -225,27 +227,36 @@ func (w *runWriter) Checkpoint(_ context.Context, s *engine.State) error {
 
 // write is one unit of a group commit.
 type write struct {
-	fn   func(ctx context.Context, tx store.Tx) error
-	err  error
-	done chan struct{}
+	fn func(ctx context.Context, tx store.Tx) error
+	// runID is set for a write that touches only the row (and journal) of
+	// a run this node holds; such writes of different runs never lock the
+	// same rows, so they may share a transaction on any database.
+	runID string
+	err   error
+	done  chan struct{}
 }
 
 // submit has fn run in the next group-commit transaction and waits for
 // its commit. ErrLeaseLost from fn does not spoil the others' writes: it is
 // returned before fn writes anything.
 func (d *Dispatcher) submit(fn func(ctx context.Context, tx store.Tx) error) error {
-	return d.submitTo(d.writes, fn)
+	return d.submitTo(d.writes, "", fn)
+}
+
+// submitRun is submit for a write touching only run runID's own rows.
+func (d *Dispatcher) submitRun(runID string, fn func(ctx context.Context, tx store.Tx) error) error {
+	return d.submitTo(d.writes, runID, fn)
 }
 
 // submitUrgent is submit for writes that must not wait behind the
 // progress of executing runs: the creation of scheduled runs, whose
 // lateness counts. They commit in transactions of their own, first.
 func (d *Dispatcher) submitUrgent(fn func(ctx context.Context, tx store.Tx) error) error {
-	return d.submitTo(d.urgent, fn)
+	return d.submitTo(d.urgent, "", fn)
 }
 
-func (d *Dispatcher) submitTo(ch chan *write, fn func(ctx context.Context, tx store.Tx) error) error {
-	w := &write{fn: fn, done: make(chan struct{})}
+func (d *Dispatcher) submitTo(ch chan *write, runID string, fn func(ctx context.Context, tx store.Tx) error) error {
+	w := &write{fn: fn, runID: runID, done: make(chan struct{})}
 	select {
 	case ch <- w:
 	case <-d.commitDone:
@@ -271,20 +282,37 @@ func (d *Dispatcher) commitLoop() {
 			d.commit(ctx, append(batch[:0], w))
 		case w := <-d.writes:
 			batch = append(batch[:0], w)
+			var alone *write // a write that may not join this batch
 		drain:
-			for len(batch) < d.cfg.BatchSize {
+			for len(batch) < d.cfg.BatchSize && d.batchable(w) {
 				select {
 				case w := <-d.writes:
+					if !d.batchable(w) {
+						alone = w
+						break drain
+					}
 					batch = append(batch, w)
 				default:
 					break drain
 				}
 			}
+			if d.cfg.RunBatchesOnly {
+				// Rows locked in one order by every lane: no deadlock.
+				slices.SortFunc(batch, func(a, b *write) int { return strings.Compare(a.runID, b.runID) })
+			}
 			d.commit(ctx, batch)
+			if alone != nil {
+				d.commit(ctx, append(batch[:0], alone))
+			}
 		case <-d.commitStop:
 			return
 		}
 	}
+}
+
+// batchable reports whether w may share a transaction with others.
+func (d *Dispatcher) batchable(w *write) bool {
+	return !d.cfg.RunBatchesOnly || w.runID != ""
 }
 
 func (d *Dispatcher) commit(ctx context.Context, batch []*write) {

@@ -330,6 +330,9 @@ func journalBytes(entries []store.JournalEntry) int64 {
 // RenewLeases extends the leases owner holds on the given runs.
 func (q Queries) RenewLeases(ctx context.Context, owner string, runIDs []string, until, now time.Time) (map[string]string, error) {
 	held := map[string]string{}
+	// In id (byte) order, as the dispatcher's checkpoint batches lock them,
+	// so that the two never wait on each other in a cycle.
+	runIDs = slices.Sorted(slices.Values(runIDs))
 	for len(runIDs) > 0 {
 		// Chunks of a power of two in size: few statement shapes to cache.
 		n := 64
@@ -343,6 +346,19 @@ func (q Queries) RenewLeases(ctx context.Context, owner string, runIDs []string,
 		for i, id := range chunk {
 			args = append(args, id)
 			marks[i] = "$" + strconv.Itoa(i+3)
+		}
+		if q.Dialect.RowLocks {
+			// An UPDATE locks rows in whatever order its plan visits them.
+			lockMarks := make([]string, len(chunk))
+			for i := range chunk {
+				lockMarks[i] = "$" + strconv.Itoa(i+2)
+			}
+			lock, err := q.DB.QueryContext(ctx, `SELECT id FROM runs WHERE lease_owner = $1 AND id IN (`+strings.Join(lockMarks, ", ")+`)
+				ORDER BY id`+q.Dialect.Collate+q.Dialect.ForUpdate, args[1:]...)
+			if err != nil {
+				return nil, apperr.Internalf(err, "lock leases")
+			}
+			lock.Close()
 		}
 		rows, err := q.DB.QueryContext(ctx, `UPDATE runs SET lease_expires_at = $1
 			WHERE lease_owner = $2 AND status IN `+liveActive+` AND id IN (`+strings.Join(marks, ", ")+`) RETURNING id, status`, args...)
