@@ -132,7 +132,16 @@ func (s *Server) getAutomation(w http.ResponseWriter, r *http.Request, p access.
 	if err != nil {
 		return err
 	}
-	writeRawJSON(w, http.StatusOK, appendAutomation(nil, a.Automation, true, a.Schedule))
+	b := appendAutomation(nil, a.Automation, true, a.Schedule)
+	if a.LastRun != nil {
+		// The automation object ends with '}': the last run goes before it.
+		lr, err := json.Marshal(newRunJSON(a.LastRun, false))
+		if err != nil {
+			return apperr.Internalf(err, "encode last run")
+		}
+		b = append(append(append(b[:len(b)-1], `,"lastRun":`...), lr...), '}')
+	}
+	writeRawJSON(w, http.StatusOK, b)
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"automate/internal/access"
 	"automate/internal/run"
 	"automate/internal/token"
 )
@@ -734,5 +735,40 @@ func TestStaleQueuedRunFails(t *testing.T) {
 	alice = b.creator("alice")
 	if got := b.waitRun(alice, a.ID, waiting.ID); got.Status != "failed" || len(got.Error) != 1 {
 		t.Errorf("after 15 days: %+v", got)
+	}
+}
+
+// TestLastRun: GET of an automation carries its latest run, for callers
+// who may read its runs; a space member who may read the automation but
+// not its runs gets none.
+func TestLastRun(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	lead := b.user("lead", access.RoleSharedSpaceCreator, access.RoleAutomationCreator)
+	var sp struct{ ID string }
+	b.post("/api/v1/spaces", lead, map[string]any{"name": "team", "type": "shared"}).decode(t, http.StatusCreated, &sp)
+	b.post("/api/v1/spaces/"+sp.ID+"/assignments", lead, map[string]any{"type": "user", "assigneeId": "viewer",
+		"roles": []string{"consumer"}}).wantStatus(t, http.StatusCreated)
+	a := b.create(lead, map[string]any{"name": "with runs", "spaceId": sp.ID, "workspace": flow("manual", nil, show("o", "x"))})
+	type detail struct {
+		LastRun *struct {
+			ID, Status string
+		} `json:"lastRun"`
+	}
+	var got detail
+	b.get(base+"/"+a.ID, lead).decode(t, http.StatusOK, &got)
+	if got.LastRun != nil {
+		t.Fatalf("lastRun before any run: %+v", got.LastRun)
+	}
+	r := b.startRun(lead, a.ID, nil)
+	b.waitRun(lead, a.ID, r.ID)
+	b.get(base+"/"+a.ID, lead).decode(t, http.StatusOK, &got)
+	if got.LastRun == nil || got.LastRun.ID != r.ID || got.LastRun.Status != "finished" {
+		t.Errorf("lastRun %+v, want run %s finished", got.LastRun, r.ID)
+	}
+	var viewed detail
+	b.get(base+"/"+a.ID, b.creator("viewer")).decode(t, http.StatusOK, &viewed)
+	if viewed.LastRun != nil {
+		t.Errorf("a consumer sees the last run: %+v", viewed.LastRun)
 	}
 }

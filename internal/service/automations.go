@@ -16,6 +16,7 @@ import (
 	"automate/internal/automation"
 	"automate/internal/clock"
 	"automate/internal/dispatch"
+	"automate/internal/run"
 	"automate/internal/schedule"
 	"automate/internal/store"
 )
@@ -42,6 +43,9 @@ func NewAutomations(st store.Store, d *dispatch.Dispatcher, sched *dispatch.Sche
 type Detail struct {
 	*automation.Automation
 	Schedule *schedule.Schedule // nil: none
+	// LastRun is the latest run, on a read by a caller who may read the
+	// automation's runs; nil otherwise.
+	LastRun *run.Run
 }
 
 // saveSchedule stores the schedule an automation has after a change (nil
@@ -142,7 +146,7 @@ func (s *Automations) Create(ctx context.Context, p access.Principal, in automat
 		if err := s.saveSchedule(ctx, tx, a, nil, sched); err != nil {
 			return err
 		}
-		created = Detail{a, sched}
+		created = Detail{Automation: a, Schedule: sched}
 		return nil
 	})
 	if err == nil && created.Schedule != nil {
@@ -161,7 +165,17 @@ func (s *Automations) Get(ctx context.Context, p access.Principal, id string) (D
 		return Detail{}, err
 	}
 	sched, err := s.store.GetSchedule(ctx, a.ID)
-	return Detail{a, sched}, err
+	if err != nil {
+		return Detail{}, err
+	}
+	d := Detail{Automation: a, Schedule: sched}
+	if a.LastRunID != "" && authorizeAutomation(ctx, s.store, p, access.ReadAutomationRuns, a) == nil {
+		d.LastRun, err = s.store.GetRun(ctx, a.TenantID, a.ID, a.LastRunID)
+		if apperr.IsKind(err, apperr.NotFound) {
+			d.LastRun, err = nil, nil // pruned meanwhile
+		}
+	}
+	return d, err
 }
 
 // modify loads an automation in a write transaction, checks that p may take
@@ -214,7 +228,7 @@ func (s *Automations) Update(ctx context.Context, p access.Principal, id string,
 			return err
 		}
 		changed = after != before
-		out = Detail{a, after}
+		out = Detail{Automation: a, Schedule: after}
 		return s.saveSchedule(ctx, tx, a, before, after)
 	})
 	if err != nil {
