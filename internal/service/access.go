@@ -6,6 +6,7 @@ import (
 	"automate/internal/access"
 	"automate/internal/apperr"
 	"automate/internal/automation"
+	"automate/internal/space"
 	"automate/internal/store"
 )
 
@@ -36,6 +37,12 @@ func spaceRoles(ctx context.Context, r store.Reader, p access.Principal, spaceID
 		return access.SpaceRoles, nil
 	}
 	return r.SpaceRoles(ctx, p.TenantID, spaceID, p.UserID)
+}
+
+// spaceTarget is a space as the policy sees it from p.
+func spaceTarget(ctx context.Context, r store.Reader, p access.Principal, sp *space.Space) (access.Target, error) {
+	roles, err := spaceRoles(ctx, r, p, sp.ID, sp.OwnerID)
+	return access.Target{Kind: access.SpaceKind, OwnerID: sp.OwnerID, SpaceID: sp.ID, SpaceRoles: roles}, err
 }
 
 // automationTarget is an automation as the policy sees it from p.
@@ -71,11 +78,10 @@ func authorizeAddToSpace(ctx context.Context, r store.Reader, p access.Principal
 	if err != nil {
 		return err
 	}
-	roles, err := spaceRoles(ctx, r, p, sp.ID, sp.OwnerID)
+	t, err := spaceTarget(ctx, r, p, sp)
 	if err != nil {
 		return err
 	}
-	t := access.Target{Kind: access.SpaceKind, OwnerID: sp.OwnerID, SpaceID: sp.ID, SpaceRoles: roles}
 	switch access.Can(p, access.AddToSpace, t) {
 	case access.Allow:
 		return nil

@@ -161,7 +161,11 @@ func (s *Automations) Get(ctx context.Context, p access.Principal, id string) (D
 	if err != nil {
 		return Detail{}, err
 	}
-	if err := authorizeAutomation(ctx, s.store, p, access.ReadAutomation, a); err != nil {
+	t, err := automationTarget(ctx, s.store, p, a)
+	if err != nil {
+		return Detail{}, err
+	}
+	if err := authorize(p, access.ReadAutomation, t, "automation \""+a.ID+"\""); err != nil {
 		return Detail{}, err
 	}
 	sched, err := s.store.GetSchedule(ctx, a.ID)
@@ -169,7 +173,7 @@ func (s *Automations) Get(ctx context.Context, p access.Principal, id string) (D
 		return Detail{}, err
 	}
 	d := Detail{Automation: a, Schedule: sched}
-	if a.LastRunID != "" && authorizeAutomation(ctx, s.store, p, access.ReadAutomationRuns, a) == nil {
+	if a.LastRunID != "" && access.Can(p, access.ReadAutomationRuns, t) == access.Allow {
 		d.LastRun, err = s.store.GetRun(ctx, a.TenantID, a.ID, a.LastRunID)
 		if apperr.IsKind(err, apperr.NotFound) {
 			d.LastRun, err = nil, nil // pruned meanwhile

@@ -203,11 +203,15 @@ func (s *Runs) Retry(ctx context.Context, p access.Principal, automationID, runI
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := authorizeAutomation(ctx, tx, p, access.ManageAutomationRun, a); err != nil {
+		t, err := automationTarget(ctx, tx, p, a)
+		if err != nil {
 			return nil, nil, err
 		}
-		if err := authorizeAutomation(ctx, tx, p, access.RunAutomation, a); err != nil {
-			return nil, nil, err
+		// Retrying is stopping's right plus starting's.
+		for _, action := range []access.Action{access.ManageAutomationRun, access.RunAutomation} {
+			if err := authorize(p, action, t, "automation \""+a.ID+"\""); err != nil {
+				return nil, nil, err
+			}
 		}
 		old, err := tx.GetRun(ctx, p.TenantID, automationID, runID)
 		if err != nil {

@@ -57,12 +57,6 @@ const (
 	MaxSpaceLimit     = 100
 )
 
-// target is a space as the policy sees it from p.
-func spaceTarget(ctx context.Context, r store.Reader, p access.Principal, sp *space.Space) (access.Target, error) {
-	roles, err := spaceRoles(ctx, r, p, sp.ID, sp.OwnerID)
-	return access.Target{Kind: access.SpaceKind, OwnerID: sp.OwnerID, SpaceID: sp.ID, SpaceRoles: roles}, err
-}
-
 // load reads a space p may take action a on.
 func (s *Spaces) load(ctx context.Context, r store.Reader, p access.Principal, id string, a access.Action) (*space.Space, access.Target, error) {
 	sp, err := r.GetSpace(ctx, p.TenantID, id)

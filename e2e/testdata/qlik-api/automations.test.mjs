@@ -4,30 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as automations from "@qlik/api/workflows/automations";
-
-const host = process.env.AUTOMATE_URL;
-const tokens = {
-  alice: process.env.AUTOMATE_TOKEN_ALICE, // AutomationCreator
-  bob: process.env.AUTOMATE_TOKEN_BOB, // AutomationCreator
-  admin: process.env.AUTOMATE_TOKEN_ADMIN, // TenantAdmin
-};
-assert.ok(host && tokens.alice && tokens.bob && tokens.admin, "AUTOMATE_URL and AUTOMATE_TOKEN_* must be set");
-
-// as returns call options that act as one user and skip the client's cache.
-const as = (who) => ({ noCache: true, hostConfig: { authType: "apikey", host, apiKey: tokens[who] } });
-
-// rejects awaits a call that must fail with status and error code.
-async function rejects(promise, status, code) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.equal(err.status, status, JSON.stringify(err.data));
-    assert.equal(err.data.errors[0].code, code);
-    assert.ok(err.data.traceId, "traceId in the envelope");
-    return err;
-  }
-  assert.fail(`expected ${status} ${code}, the call succeeded`);
-}
+import { as, rejects } from "./helpers.mjs";
 
 const workspace = {
   blocks: [

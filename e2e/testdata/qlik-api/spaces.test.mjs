@@ -6,29 +6,7 @@ import * as automations from "@qlik/api/workflows/automations";
 import * as spaces from "@qlik/api/spaces";
 import * as apiKeys from "@qlik/api/api-keys";
 import * as users from "@qlik/api/users";
-
-const host = process.env.AUTOMATE_URL;
-const tokens = {
-  alice: process.env.AUTOMATE_TOKEN_ALICE, // AutomationCreator
-  bob: process.env.AUTOMATE_TOKEN_BOB, // AutomationCreator
-  lead: process.env.AUTOMATE_TOKEN_LEAD, // SharedSpaceCreator, AutomationCreator
-};
-assert.ok(host && tokens.alice && tokens.bob && tokens.lead, "AUTOMATE_URL and AUTOMATE_TOKEN_* must be set");
-
-const with_ = (apiKey) => ({ noCache: true, hostConfig: { authType: "apikey", host, apiKey } });
-const as = (who) => with_(tokens[who]);
-
-async function rejects(promise, status, code) {
-  try {
-    await promise;
-  } catch (err) {
-    assert.equal(err.status, status, JSON.stringify(err.data));
-    assert.equal(err.data.errors[0].code, code);
-    assert.ok(err.data.traceId, "traceId in the envelope");
-    return err;
-  }
-  assert.fail(`expected ${status} ${code}, the call succeeded`);
-}
+import { as, rejects, withKey } from "./helpers.mjs";
 
 test("a space, a member, an automation in it", async () => {
   await rejects(spaces.createSpace({ name: "nope", type: "shared" }, as("alice")), 403, "HTTP-403");
@@ -78,9 +56,9 @@ test("an API key: create, use, list, revoke", async () => {
   assert.equal(key.status, "active");
   assert.ok(key.token, "the secret is shown once");
 
-  const { data: a } = await automations.createAutomation({ name: "made with a key" }, with_(key.token));
+  const { data: a } = await automations.createAutomation({ name: "made with a key" }, withKey(key.token));
   assert.equal(a.ownerId, "alice");
-  assert.equal((await users.getMyUser(with_(key.token))).data.id, "alice");
+  assert.equal((await users.getMyUser(withKey(key.token))).data.id, "alice");
 
   const listed = await apiKeys.getApiKeys({}, as("alice"));
   const mine = listed.data.data.find((k) => k.id === key.id);
@@ -90,6 +68,6 @@ test("an API key: create, use, list, revoke", async () => {
   await rejects(apiKeys.getApiKey(key.id, as("bob")), 404, "HTTP-404");
 
   assert.equal((await apiKeys.deleteApiKey(key.id, as("alice"))).status, 204);
-  await rejects(automations.getAutomation(a.id, with_(key.token)), 401, "HTTP-401");
+  await rejects(automations.getAutomation(a.id, withKey(key.token)), 401, "HTTP-401");
   assert.equal((await apiKeys.getApiKey(key.id, as("alice"))).data.status, "revoked");
 });

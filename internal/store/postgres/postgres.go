@@ -10,7 +10,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -76,22 +75,11 @@ func OpenMigrated(ctx context.Context, url string, maxConns int) (*DB, error) {
 // session advisory lock, so that several servers starting at once apply
 // each migration once.
 func (db *DB) Migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		return fmt.Errorf("migration lock: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db.pool, sub, goose.WithSessionLocker(locker))
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	return nil
+	return sqlstore.Migrate(ctx, db.pool, goose.DialectPostgres, migrations, goose.WithSessionLocker(locker))
 }
 
 // Ping reports whether the database answers.
@@ -121,27 +109,12 @@ func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
 	return err
 }
 
-func (db *DB) inTx(ctx context.Context, fn func(store.Tx) error) (err error) {
+func (db *DB) inTx(ctx context.Context, fn func(store.Tx) error) error {
 	tx, err := db.pool.BeginTx(ctx, nil)
 	if err != nil {
 		return apperr.Internalf(err, "begin transaction")
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			tx.Rollback()
-			panic(p)
-		}
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	if err := fn(&pgTx{Queries: sqlstore.Queries{DB: tx, Dialect: sqlstore.Postgres}}); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return apperr.Internalf(err, "commit")
-	}
-	return nil
+	return sqlstore.RunTx(tx, func() error { return fn(&pgTx{Queries: sqlstore.Queries{DB: tx, Dialect: sqlstore.Postgres}}) })
 }
 
 // retryable reports a deadlock or serialization failure.

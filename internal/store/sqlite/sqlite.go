@@ -8,7 +8,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -90,18 +89,7 @@ func OpenMigrated(ctx context.Context, dataDir string) (*DB, error) {
 
 // Migrate applies every embedded migration not yet applied.
 func (db *DB) Migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.writer, sub)
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	return nil
+	return sqlstore.Migrate(ctx, db.writer, goose.DialectSQLite3, migrations)
 }
 
 // Ping reports whether both pools answer.
@@ -119,26 +107,14 @@ func (db *DB) Close() error {
 }
 
 // InTx runs fn in an immediate transaction on the writer connection.
-func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) (err error) {
+func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return apperr.Internalf(err, "begin transaction")
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			tx.Rollback()
-			panic(p)
-		}
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
 	stmts := db.writerStmts.Tx(tx)
-	if err := fn(&sqliteTx{Queries: sqlstore.Queries{DB: stmts}}); err != nil {
+	if err := sqlstore.RunTx(tx, func() error { return fn(&sqliteTx{Queries: sqlstore.Queries{DB: stmts}}) }); err != nil {
 		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return apperr.Internalf(err, "commit")
 	}
 	db.writerStmts.Warm(ctx, stmts.Missed)
 	return nil
@@ -152,10 +128,4 @@ type sqliteTx struct {
 // serialises every transaction, so there is nothing more to lock.
 func (t *sqliteTx) LockSettings(ctx context.Context, tenantID string) (automation.Settings, error) {
 	return t.GetSettings(ctx, tenantID)
-}
-
-// LockAutomation reads an automation. The one writer connection already
-// serialises every transaction, so there is nothing more to lock.
-func (t *sqliteTx) LockAutomation(ctx context.Context, tenantID, id string) (*automation.Automation, error) {
-	return t.GetAutomation(ctx, tenantID, id)
 }

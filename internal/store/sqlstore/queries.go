@@ -88,27 +88,25 @@ func idList(ids []string) string {
 
 // GetAutomation reads one automation of a tenant.
 func (q Queries) GetAutomation(ctx context.Context, tenantID, id string) (*automation.Automation, error) {
-	row := q.DB.QueryRowContext(ctx, "SELECT "+AutomationColumns+" FROM automations WHERE id = $1 AND tenant_id = $2", id, tenantID)
+	return q.automation(ctx, tenantID, id, "")
+}
+
+// LockAutomation reads an automation and, where the database has row
+// locks, holds it until the transaction ends (SQLite's one writer already
+// serialises every transaction).
+func (q Queries) LockAutomation(ctx context.Context, tenantID, id string) (*automation.Automation, error) {
+	return q.automation(ctx, tenantID, id, q.Dialect.ForUpdate)
+}
+
+// automation reads one automation; lock is appended to the SELECT.
+func (q Queries) automation(ctx context.Context, tenantID, id, lock string) (*automation.Automation, error) {
+	row := q.DB.QueryRowContext(ctx, "SELECT "+AutomationColumns+" FROM automations WHERE id = $1 AND tenant_id = $2"+lock, id, tenantID)
 	a, err := scanAutomation(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.NotFoundf("automation %q not found", id)
 	}
 	if err != nil {
 		return nil, apperr.Internalf(err, "get automation")
-	}
-	return a, nil
-}
-
-// LockAutomation reads an automation and, where the database has row
-// locks, holds it until the transaction ends.
-func (q Queries) LockAutomation(ctx context.Context, tenantID, id string) (*automation.Automation, error) {
-	row := q.DB.QueryRowContext(ctx, "SELECT "+AutomationColumns+" FROM automations WHERE id = $1 AND tenant_id = $2"+q.Dialect.ForUpdate, id, tenantID)
-	a, err := scanAutomation(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, apperr.NotFoundf("automation %q not found", id)
-	}
-	if err != nil {
-		return nil, apperr.Internalf(err, "lock automation")
 	}
 	return a, nil
 }

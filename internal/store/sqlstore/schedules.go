@@ -131,12 +131,10 @@ func (q Queries) dueSchedulesLocked(ctx context.Context, now time.Time, limit in
 		return out, nil
 	}
 	ids := make([]string, len(out))
-	for i, d := range out {
-		ids[i] = d.AutomationID
-	}
 	byID := map[string]*store.DueSchedule{}
 	for i := range out {
-		byID[out[i].AutomationID] = &out[i]
+		ids[i] = out[i].AutomationID
+		byID[ids[i]] = &out[i]
 	}
 	rows, err = q.DB.QueryContext(ctx, `SELECT id, state, owner_id, space_id, max_concurrent_runs FROM automations
 		WHERE id = ANY($1) ORDER BY id`+q.Dialect.Collate+q.Dialect.ForUpdate, ids)
@@ -158,12 +156,6 @@ func (q Queries) dueSchedulesLocked(ctx context.Context, now time.Time, limit in
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return fail(err)
-	}
-	// An automation deleted meanwhile took its schedule with it.
-	out = slices.DeleteFunc(out, func(d store.DueSchedule) bool { return d.State == "" })
-	byID = map[string]*store.DueSchedule{}
-	for i := range out {
-		byID[out[i].AutomationID] = &out[i]
 	}
 	rows, err = q.DB.QueryContext(ctx, `SELECT automation_id,
 			COALESCE(SUM(CASE WHEN status IN `+liveActive+` THEN 1 ELSE 0 END), 0),
@@ -189,7 +181,8 @@ func (q Queries) dueSchedulesLocked(ctx context.Context, now time.Time, limit in
 	if err := rows.Err(); err != nil {
 		return fail(err)
 	}
-	return out, nil
+	// An automation deleted meanwhile took its schedule with it.
+	return slices.DeleteFunc(out, func(d store.DueSchedule) bool { return d.State == "" }), nil
 }
 
 // AdvanceSchedule moves a schedule from the occurrence it was due at to
